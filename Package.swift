@@ -1,0 +1,83 @@
+// swift-tools-version:6.0
+//
+// fad: Fréchet Audio Distance and friends, in Swift.
+//
+// The targets follow the data flow:
+//   audio (FADAudio) -> features (FADFeatures) -> embeddings (FADNN, FADModels)
+//   -> statistics (FADStats) -> metrics (FADMetrics) -> pipeline/report (FADPipeline, FADReport)
+//   -> the `fad` command.
+// Each C library sits behind its own thin system-library module (C*), found through pkg-config.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "fad",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "fad", targets: ["fad"]),
+        .library(name: "FAD", targets: ["FAD"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // MARK: - C libraries (thin system-library shims)
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile",
+                       providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate",
+                       providers: [.apt(["libsamplerate0-dev"]), .brew(["libsamplerate"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f",
+                       providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke",
+                       providers: [.apt(["liblapacke-dev"]), .brew(["lapack"])]),
+
+        // MARK: - Pipeline stages
+        .target(name: "FADArrays", swiftSettings: swiftSettings),
+        .target(name: "FADAudio", dependencies: ["CSndFile", "CSampleRate"],
+                swiftSettings: swiftSettings),
+        .target(name: "FADFeatures", dependencies: ["CFFTW"],
+                swiftSettings: swiftSettings),
+        .target(name: "FADNN", dependencies: ["FADArrays", "COpenBLAS"],
+                swiftSettings: swiftSettings),
+        .target(name: "FADModels", dependencies: ["FADNN", "FADFeatures", "FADAudio"],
+                swiftSettings: swiftSettings),
+        .target(name: "FADStats", dependencies: ["FADArrays", "COpenBLAS"],
+                swiftSettings: swiftSettings),
+        .target(name: "FADMetrics", dependencies: ["FADStats", "CLAPACKE", "COpenBLAS"],
+                swiftSettings: swiftSettings),
+        .target(name: "FADPipeline",
+                dependencies: ["FADAudio", "FADFeatures", "FADModels", "FADStats", "FADMetrics",
+                               .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swiftSettings),
+        .target(name: "FADReport", dependencies: ["FADMetrics", "FADPipeline"],
+                swiftSettings: swiftSettings),
+        .target(name: "FAD",
+                dependencies: ["FADArrays", "FADAudio", "FADFeatures", "FADNN", "FADModels", "FADStats",
+                               "FADMetrics", "FADPipeline", "FADReport"]),
+        .executableTarget(name: "fad",
+                          dependencies: ["FAD",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: swiftSettings),
+
+        // MARK: - Tests
+        .executableTarget(name: "fad-bench", dependencies: ["FAD"], swiftSettings: swiftSettings),
+        .target(name: "_FADTestSupport", dependencies: ["FADArrays"], path: "Tests/_FADTestSupport"),
+        .testTarget(name: "FADArraysTests", dependencies: ["FADArrays", "_FADTestSupport"]),
+        .testTarget(name: "FADAudioTests", dependencies: ["FADAudio", "_FADTestSupport"]),
+        .testTarget(name: "FADFeaturesTests", dependencies: ["FADFeatures", "FADAudio", "_FADTestSupport"]),
+        .testTarget(name: "FADNNTests", dependencies: ["FADNN", "_FADTestSupport"]),
+        .testTarget(name: "FADModelsTests", dependencies: ["FADModels", "_FADTestSupport"]),
+        .testTarget(name: "FADStatsTests", dependencies: ["FADStats", "_FADTestSupport"]),
+        .testTarget(name: "FADMetricsTests", dependencies: ["FADMetrics", "_FADTestSupport"]),
+        .testTarget(name: "FADPipelineTests", dependencies: ["FADPipeline", "_FADTestSupport"]),
+        .testTarget(name: "fadCLITests", dependencies: ["fad", "_FADTestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// Thin shim: exposes the system header of fftw3f to Swift unchanged.
+#include <fftw3.h>

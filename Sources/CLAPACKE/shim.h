@@ -1,0 +1,2 @@
+// Thin shim: exposes the system header of lapacke to Swift unchanged.
+#include <lapacke.h>

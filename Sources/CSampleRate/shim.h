@@ -1,0 +1,2 @@
+// Thin shim: exposes the system header of samplerate to Swift unchanged.
+#include <samplerate.h>

@@ -1,0 +1,2 @@
+// Thin shim: exposes the system header of sndfile to Swift unchanged.
+#include <sndfile.h>

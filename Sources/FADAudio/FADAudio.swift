@@ -1,0 +1,1 @@
+// FADAudio: Audio input: decoding with libsndfile, downmixing, resampling with libsamplerate.

@@ -1,0 +1,1 @@
+// FADFeatures: Signal front ends: framing, windows, STFT (FFTW), mel filterbanks, log-mel configurations for each model.

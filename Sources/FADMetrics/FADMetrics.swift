@@ -1,0 +1,1 @@
+// FADMetrics: Metrics over statistics and classifier outputs: Fréchet distance, FAD-inf, per-song FAD, KL, IS, KID.

@@ -1,0 +1,1 @@
+// FADNN: A small CNN inference core over OpenBLAS: tensors, im2col + SGEMM convolution, pooling, dense layers, safetensors weights.

@@ -1,0 +1,1 @@
+// FADReport: Reports: JSON, CSV, tables and the per-song HTML report.
