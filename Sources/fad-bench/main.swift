@@ -1,2 +1,20 @@
-// fad-bench: benchmarks (not tests). Each stage registers its benchmarks here.
-print("fad-bench")
+// fad-bench: benchmarks, not tests. `swift run -c release fad-bench NAME [ARGS...]`.
+// Each stage's benchmarks live in their own file here and register one entry below; each prints
+// medians (the machines are shared and noisy) in audio-seconds per second and GFLOP/s.
+import Foundation
+
+let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
+    :
+]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, let benchmark = benchmarks[name] else {
+    print("usage: fad-bench NAME [ARGS...]\nbenchmarks: \(benchmarks.keys.sorted().joined(separator: ", "))")
+    exit(arguments.isEmpty ? 0 : 2)
+}
+do {
+    try benchmark(Array(arguments.dropFirst()))
+} catch {
+    FileHandle.standardError.write(Data("fad-bench \(name): \(error)\n".utf8))
+    exit(1)
+}
