@@ -30,26 +30,35 @@ struct SymmetricEigen {
     }
 }
 
-/// Tally of negative eigenvalues set to zero before taking square roots.
+/// Tally of eigenvalues set to zero before taking square roots.
+///
+/// A symmetric eigensolver in `Double` returns eigenvalues with absolute error ~ n·ε·λmax, so an
+/// exactly zero eigenvalue (the null space of a rank-deficient covariance: fewer frames than
+/// dimensions) comes back as ±1e-15·λmax — and its square root as ~3e-8·√λmax, which summed over
+/// the null space biases tr (Σ₁Σ₂)^½ by ~1e-8 relative (what scipy's `eig`/`sqrtm` do; measured
+/// against the exact nuclear-norm value on the fixtures). Eigenvalues at or below the noise floor
+/// n·ε·λmax, negative ones included, are therefore zeroed and counted.
 struct ClippedEigenvalues {
     var count = 0
     var largest = 0.0
 
-    /// Clips negatives in `values` to zero, recording them; throws when one is too large to be
-    /// rounding error of a positive semi-definite matrix (the input was not a covariance).
+    /// Zeroes eigenvalues at rounding level in `values`, recording them; throws when a negative
+    /// one is too large to be rounding error of a positive semi-definite matrix (the input was
+    /// not a covariance).
     mutating func clip(_ values: inout [Double], subject: String, what: String) throws {
         let top = values.map(abs).max() ?? 0
-        // Eigenvalues of a PSD matrix computed in Double are accurate to ~n·eps·λmax; 1e-6·λmax
-        // is many orders above that and far below anything a genuine indefinite matrix shows.
+        let floor = Double(values.count) * Double.ulpOfOne * top
+        // 1e-6·λmax is many orders above rounding and far below what a genuinely indefinite
+        // matrix shows.
         let tolerance = 1e-6 * top
-        for k in values.indices where values[k] < 0 {
+        for k in values.indices where values[k] <= floor && values[k] != 0 {
             if -values[k] > tolerance {
                 throw MetricsError.invalid(
                     "\(what) is not positive semi-definite (eigenvalue \(values[k]) against largest \(top))",
                     subject: subject)
             }
             count += 1
-            largest = max(largest, -values[k])
+            largest = max(largest, abs(values[k]))
             values[k] = 0
         }
     }
