@@ -1,0 +1,63 @@
+import FADStats
+
+/// A percentile bootstrap interval for FAD.
+public struct FADBootstrapResult: Codable, Hashable, Sendable {
+    /// FAD of all files (each once).
+    public var estimate: Double
+    public var low: Double
+    public var high: Double
+    public var confidence: Double
+    public var resamples: Int
+    public var seed: UInt64
+}
+
+/// Bootstrap confidence interval for FAD that resamples FILES (frames of one file are not
+/// independent, so resampling frames would understate the spread).
+///
+/// Each resample draws as many files as given, with replacement (seeded), forms the statistics
+/// of that multiset exactly from the per-file accumulators (`RunningStatistics.union`), and takes
+/// its FD to `reference`; the interval is the (1 - confidence)/2 and (1 + confidence)/2
+/// percentiles of the resampled FDs, linearly interpolated as `np.percentile` does.
+///
+/// Cost per resample: d² per distinct file drawn plus one FD against the prepared reference
+/// (a d×d×d product pair and an eigenvalue solve) — about 0.3 s at d = 2048 on one core.
+/// Memory: each `RunningStatistics` holds d² doubles.
+public func fadBootstrap(reference: GaussianStatistics, files: [RunningStatistics], resamples: Int = 200,
+                         confidence: Double = 0.95, seed: UInt64 = 0) throws -> FADBootstrapResult {
+    guard files.count >= 2 else { throw MetricsError.invalid("FAD bootstrap needs at least 2 files, got \(files.count)") }
+    guard resamples >= 2 else { throw MetricsError.invalid("FAD bootstrap needs at least 2 resamples") }
+    guard confidence > 0, confidence < 1 else { throw MetricsError.invalid("confidence must be in (0, 1), got \(confidence)") }
+    for (k, f) in files.enumerated() where f.dimension != reference.dimension {
+        throw MetricsError.dimensionMismatch("FAD bootstrap file \(k) vs reference", f.dimension, reference.dimension)
+    }
+    for (k, f) in files.enumerated() where f.count == 0 {
+        throw MetricsError.invalid("FAD bootstrap: file \(k) holds no frames")
+    }
+    let prepared = try FrechetReference(reference)
+    let metadata = StatisticsMetadata(model: reference.metadata.model, layer: reference.metadata.layer,
+                                      frontEnd: reference.metadata.frontEnd, files: files.count)
+    func fad(_ w: [Int]) throws -> Double {
+        let s = try RunningStatistics.union(files, multiplicities: w).finalized(metadata: metadata)
+        return try prepared.distance(to: s).value
+    }
+    let estimate = try fad([Int](repeating: 1, count: files.count))
+    var generator = SeededGenerator(seed: seed)
+    var values: [Double] = []
+    for _ in 0..<resamples {
+        var w = [Int](repeating: 0, count: files.count)
+        for _ in 0..<files.count { w[generator.uniform(below: files.count)] += 1 }
+        values.append(try fad(w))
+    }
+    values.sort()
+    let alpha = (1 - confidence) / 2
+    return FADBootstrapResult(estimate: estimate, low: percentile(values, alpha), high: percentile(values, 1 - alpha),
+                              confidence: confidence, resamples: resamples, seed: seed)
+}
+
+/// `np.percentile(sorted, 100·q)` with linear interpolation.
+func percentile(_ sorted: [Double], _ q: Double) -> Double {
+    let position = q * Double(sorted.count - 1)
+    let lo = Int(position.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
+    let t = position - Double(lo)
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * t
+}

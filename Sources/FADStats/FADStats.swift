@@ -1,1 +1,0 @@
-// FADStats: Embedding statistics in float64: streaming mean/covariance with exact merging, saved statistics files.
