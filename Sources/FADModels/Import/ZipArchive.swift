@@ -1,0 +1,209 @@
+import Foundation
+
+/// A minimal reader for the zip container that `torch.save` writes by default.
+///
+/// PyTorch writes every entry STORED (uncompressed) and pads local headers so that tensor data is
+/// aligned; Foundation on Linux has no zip API and no zlib, so this reader understands exactly the
+/// central directory (with the ZIP64 extensions that large checkpoints use) and STORED entries.
+/// A deflated entry is reported, not guessed at.
+struct ZipArchive {
+    struct Entry {
+        var name: String
+        var method: UInt16
+        var compressedSize: Int
+        var uncompressedSize: Int
+        var localHeaderOffset: Int
+    }
+
+    let path: String
+    let data: Data
+    /// Entries in central-directory order.
+    let entries: [Entry]
+    private let index: [String: Int]
+
+    /// Whether `data` starts like a zip archive (`PK\x03\x04`).
+    static func looksLikeZip(_ data: Data) -> Bool {
+        data.count >= 4 && data.prefix(4).elementsEqual([0x50, 0x4B, 0x03, 0x04])
+    }
+
+    init(data: Data, path: String) throws {
+        self.path = path
+        self.data = data
+        var reader = ByteReader(data: data, path: path)
+        func fail(_ reason: String) -> TorchCheckpointError {
+            TorchCheckpointError(path: path, reason: "zip archive: \(reason)")
+        }
+
+        // End of central directory: 22 bytes plus a comment of at most 65535 bytes.
+        let minimumEOCD = 22
+        guard data.count >= minimumEOCD else { throw fail("file too short (\(data.count) bytes)") }
+        var eocd = -1
+        let lowest = max(0, data.count - minimumEOCD - 65535)
+        var position = data.count - minimumEOCD
+        while position >= lowest {
+            if try reader.uint32(at: position) == 0x0605_4B50 { eocd = position; break }
+            position -= 1
+        }
+        guard eocd >= 0 else { throw fail("no end-of-central-directory record (truncated file?)") }
+        var entryCount = Int(try reader.uint16(at: eocd + 10))
+        var directorySize = Int(try reader.uint32(at: eocd + 12))
+        var directoryOffset = Int(try reader.uint32(at: eocd + 16))
+        if entryCount == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
+            // ZIP64: a locator 20 bytes before the EOCD points at the ZIP64 EOCD record.
+            let locator = eocd - 20
+            guard locator >= 0, try reader.uint32(at: locator) == 0x0706_4B50 else {
+                throw fail("ZIP64 sizes without a ZIP64 locator")
+            }
+            let record = try reader.int(fromUInt64At: locator + 8)
+            guard try reader.uint32(at: record) == 0x0606_4B50 else { throw fail("bad ZIP64 end-of-central-directory record") }
+            entryCount = try reader.int(fromUInt64At: record + 32)
+            directorySize = try reader.int(fromUInt64At: record + 40)
+            directoryOffset = try reader.int(fromUInt64At: record + 48)
+        }
+        guard directoryOffset <= data.count, directorySize <= data.count - directoryOffset else {
+            throw fail("central directory lies outside the file")
+        }
+
+        var entries: [Entry] = []
+        var index: [String: Int] = [:]
+        var cursor = directoryOffset
+        for _ in 0..<entryCount {
+            guard try reader.uint32(at: cursor) == 0x0201_4B50 else { throw fail("bad central directory entry at byte \(cursor)") }
+            let method = try reader.uint16(at: cursor + 10)
+            var compressed = Int(try reader.uint32(at: cursor + 20))
+            var uncompressed = Int(try reader.uint32(at: cursor + 24))
+            let nameLength = Int(try reader.uint16(at: cursor + 28))
+            let extraLength = Int(try reader.uint16(at: cursor + 30))
+            let commentLength = Int(try reader.uint16(at: cursor + 32))
+            var localOffset = Int(try reader.uint32(at: cursor + 42))
+            let nameBytes = try reader.bytes(at: cursor + 46, count: nameLength)
+            guard let name = String(bytes: nameBytes, encoding: .utf8) else { throw fail("entry name is not UTF-8") }
+            // ZIP64 extended information: only the fields saturated in the fixed header, in order.
+            var extra = cursor + 46 + nameLength
+            let extraEnd = extra + extraLength
+            while extra + 4 <= extraEnd {
+                let tag = try reader.uint16(at: extra)
+                let size = Int(try reader.uint16(at: extra + 2))
+                if tag == 0x0001 {
+                    var field = extra + 4
+                    if uncompressed == 0xFFFF_FFFF { uncompressed = try reader.int(fromUInt64At: field); field += 8 }
+                    if compressed == 0xFFFF_FFFF { compressed = try reader.int(fromUInt64At: field); field += 8 }
+                    if localOffset == 0xFFFF_FFFF { localOffset = try reader.int(fromUInt64At: field) }
+                }
+                extra += 4 + size
+            }
+            index[name] = entries.count
+            entries.append(Entry(name: name, method: method, compressedSize: compressed,
+                                 uncompressedSize: uncompressed, localHeaderOffset: localOffset))
+            cursor = extraEnd + commentLength
+        }
+        self.entries = entries
+        self.index = index
+    }
+
+    func entry(named name: String) -> Entry? {
+        index[name].map { entries[$0] }
+    }
+
+    /// The bytes of a STORED entry, as a range of `data` (no copy).
+    func contents(of entry: Entry) throws -> Range<Int> {
+        var reader = ByteReader(data: data, path: path)
+        func fail(_ reason: String) -> TorchCheckpointError {
+            TorchCheckpointError(path: path, reason: "zip entry '\(entry.name)': \(reason)")
+        }
+        guard entry.method == 0 else {
+            let kind = entry.method == 8 ? "deflate-compressed" : "compressed with zip method \(entry.method)"
+            throw fail("\(kind); only uncompressed (STORED) entries are supported, as torch.save writes them. Re-save the file with torch.save, or unzip and re-zip it with `zip -0`")
+        }
+        let local = entry.localHeaderOffset
+        guard try reader.uint32(at: local) == 0x0403_4B50 else { throw fail("bad local header") }
+        let nameLength = Int(try reader.uint16(at: local + 26))
+        let extraLength = Int(try reader.uint16(at: local + 28))
+        let start = local + 30 + nameLength + extraLength
+        guard entry.compressedSize == entry.uncompressedSize, start <= data.count,
+              entry.uncompressedSize <= data.count - start else {
+            throw fail("data lies outside the file (truncated download?)")
+        }
+        reader.position = 0
+        return (data.startIndex + start)..<(data.startIndex + start + entry.uncompressedSize)
+    }
+}
+
+/// Bounds-checked little-endian reads over `Data`; every overrun is a thrown error, never a trap.
+struct ByteReader {
+    let data: Data
+    let path: String
+    var position = 0
+
+    init(data: Data, path: String) {
+        self.data = data
+        self.path = path
+    }
+
+    var isAtEnd: Bool { position >= data.count }
+
+    private func check(_ offset: Int, _ count: Int) throws {
+        guard offset >= 0, count >= 0, offset <= data.count, count <= data.count - offset else {
+            throw TorchCheckpointError(path: path, reason: "unexpected end of data at byte \(offset) (wanted \(count) bytes of \(data.count))")
+        }
+    }
+
+    func bytes(at offset: Int, count: Int) throws -> [UInt8] {
+        try check(offset, count)
+        let base = data.startIndex + offset
+        return [UInt8](data[base..<(base + count)])
+    }
+
+    func uint8(at offset: Int) throws -> UInt8 {
+        try check(offset, 1)
+        return data[data.startIndex + offset]
+    }
+
+    func uint16(at offset: Int) throws -> UInt16 {
+        try check(offset, 2)
+        let b = data.startIndex + offset
+        return UInt16(data[b]) | UInt16(data[b + 1]) << 8
+    }
+
+    func uint32(at offset: Int) throws -> UInt32 {
+        try check(offset, 4)
+        let b = data.startIndex + offset
+        var value: UInt32 = 0
+        for i in 0..<4 { value |= UInt32(data[b + i]) << (8 * UInt32(i)) }
+        return value
+    }
+
+    func uint64(at offset: Int) throws -> UInt64 {
+        try check(offset, 8)
+        let b = data.startIndex + offset
+        var value: UInt64 = 0
+        for i in 0..<8 { value |= UInt64(data[b + i]) << (8 * UInt64(i)) }
+        return value
+    }
+
+    /// A UInt64 field that must fit an in-file offset or size.
+    func int(fromUInt64At offset: Int) throws -> Int {
+        let value = try uint64(at: offset)
+        guard value <= UInt64(Int.max) else {
+            throw TorchCheckpointError(path: path, reason: "64-bit field at byte \(offset) is out of range")
+        }
+        return Int(value)
+    }
+
+    // Sequential reads used by the unpickler.
+    mutating func readUInt8() throws -> UInt8 { let v = try uint8(at: position); position += 1; return v }
+    mutating func readUInt16() throws -> UInt16 { let v = try uint16(at: position); position += 2; return v }
+    mutating func readUInt32() throws -> UInt32 { let v = try uint32(at: position); position += 4; return v }
+    mutating func readUInt64() throws -> UInt64 { let v = try uint64(at: position); position += 8; return v }
+    mutating func readBytes(_ count: Int) throws -> [UInt8] { let v = try bytes(at: position, count: count); position += count; return v }
+    mutating func readLine() throws -> String {
+        var bytes: [UInt8] = []
+        while true {
+            let byte = try readUInt8()
+            if byte == 0x0A { break }
+            bytes.append(byte)
+            if bytes.count > 4096 { throw TorchCheckpointError(path: path, reason: "pickle text line too long") }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
