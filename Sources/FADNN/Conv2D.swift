@@ -1,0 +1,282 @@
+import Foundation
+import Dispatch
+
+/// Zero padding of a convolution.
+public enum Padding: Sendable, Hashable {
+    /// No padding: output = floor((input - kernel) / stride) + 1.
+    case valid
+    /// TensorFlow's 'SAME': output = ceil(input / stride); the total padding
+    /// `max((output - 1) * stride + kernel - input, 0)` is split with the EXTRA element at the end
+    /// (bottom/right), e.g. a kernel of 128 pads 63 before and 64 after. PyTorch's symmetric
+    /// `padding=k/2` for odd kernels and stride 1 is the same thing.
+    case same
+    /// Explicit zeros on each side.
+    case explicit(top: Int, bottom: Int, left: Int, right: Int)
+
+    /// (before, after, output length) along one axis.
+    func resolve(input: Int, kernel: Int, stride: Int, vertical: Bool) -> (before: Int, after: Int, output: Int) {
+        switch self {
+        case .valid:
+            return (0, 0, input >= kernel ? (input - kernel) / stride + 1 : 0)
+        case .same:
+            let output = (input + stride - 1) / stride
+            let total = max((output - 1) * stride + kernel - input, 0)
+            return (total / 2, total - total / 2, output)
+        case let .explicit(top, bottom, left, right):
+            let (b, a) = vertical ? (top, bottom) : (left, right)
+            let padded = input + b + a
+            return (b, a, padded >= kernel ? (padded - kernel) / stride + 1 : 0)
+        }
+    }
+}
+
+/// A 2-D convolution over NHWC tensors, computed as im2col + SGEMM with a fused epilogue
+/// (bias, activation, then an optional per-channel affine: a BatchNorm that follows the activation).
+///
+/// The batch is processed in chunks of whole output rows whose im2col matrix stays under
+/// `chunkFloats` values, so many windows share one GEMM while the scratch memory stays bounded.
+/// Rows of the im2col matrix are ordered (kernel row, kernel column, input channel), which is the
+/// row-major flattening of an HWIO kernel: the weights are the GEMM's B matrix as stored.
+public struct Conv2D: Sendable {
+    public let kernelHeight: Int
+    public let kernelWidth: Int
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let strideHeight: Int
+    public let strideWidth: Int
+    public let padding: Padding
+    /// HWIO, i.e. the [kernelHeight * kernelWidth * inputChannels, outputChannels] GEMM matrix.
+    public private(set) var weights: [Float]
+    public private(set) var bias: [Float]
+    public var activation: Activation
+    /// Applied after the activation (a BatchNorm after a ReLU cannot be folded into the weights).
+    public var postAffine: ChannelAffine?
+    /// Upper bound of the im2col scratch, in floats (default 4 Mi floats = 16 MiB).
+    public var chunkFloats: Int = 1 << 22
+
+    /// A convolution from a TensorFlow-layout (HWIO) kernel.
+    public init(hwio kernel: [Float], kernelHeight: Int, kernelWidth: Int, inputChannels: Int, outputChannels: Int,
+                bias: [Float]? = nil, stride: (Int, Int) = (1, 1), padding: Padding = .valid,
+                activation: Activation = .identity, postAffine: ChannelAffine? = nil) {
+        precondition(kernelHeight > 0 && kernelWidth > 0 && inputChannels > 0 && outputChannels > 0 &&
+                     stride.0 > 0 && stride.1 > 0, "Conv2D: invalid geometry")
+        precondition(kernel.count == kernelHeight * kernelWidth * inputChannels * outputChannels,
+                     "Conv2D: \(kernel.count) weights for kernel \(kernelHeight)x\(kernelWidth)x\(inputChannels)x\(outputChannels)")
+        precondition(bias == nil || bias!.count == outputChannels, "Conv2D: bias length")
+        precondition(postAffine == nil || postAffine!.channels == outputChannels, "Conv2D: affine length")
+        self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
+        self.inputChannels = inputChannels; self.outputChannels = outputChannels
+        self.strideHeight = stride.0; self.strideWidth = stride.1
+        self.padding = padding
+        self.weights = kernel
+        self.bias = bias ?? [Float](repeating: 0, count: outputChannels)
+        self.activation = activation
+        self.postAffine = postAffine
+    }
+
+    /// A convolution from a PyTorch-layout (OIHW) kernel, reordered once to HWIO.
+    public init(oihw kernel: [Float], outputChannels: Int, inputChannels: Int, kernelHeight: Int, kernelWidth: Int,
+                bias: [Float]? = nil, stride: (Int, Int) = (1, 1), padding: Padding = .valid,
+                activation: Activation = .identity, postAffine: ChannelAffine? = nil) {
+        precondition(kernel.count == kernelHeight * kernelWidth * inputChannels * outputChannels,
+                     "Conv2D: \(kernel.count) weights for OIHW kernel \(outputChannels)x\(inputChannels)x\(kernelHeight)x\(kernelWidth)")
+        var hwio = [Float](repeating: 0, count: kernel.count)
+        for o in 0..<outputChannels {
+            for i in 0..<inputChannels {
+                for h in 0..<kernelHeight {
+                    for w in 0..<kernelWidth {
+                        hwio[((h * kernelWidth + w) * inputChannels + i) * outputChannels + o] =
+                            kernel[((o * inputChannels + i) * kernelHeight + h) * kernelWidth + w]
+                    }
+                }
+            }
+        }
+        self.init(hwio: hwio, kernelHeight: kernelHeight, kernelWidth: kernelWidth, inputChannels: inputChannels,
+                  outputChannels: outputChannels, bias: bias, stride: stride, padding: padding,
+                  activation: activation, postAffine: postAffine)
+    }
+
+    /// This convolution with a BatchNorm that directly follows it (no activation in between) folded
+    /// into its weights and bias: exact up to float rounding.
+    public func folding(_ norm: BatchNorm) -> Conv2D {
+        precondition(activation == .identity && postAffine == nil,
+                     "Conv2D.folding: a BatchNorm after an activation cannot be folded; use postAffine")
+        precondition(norm.channels == outputChannels, "Conv2D.folding: \(norm.channels) channels, expected \(outputChannels)")
+        let a = norm.affine
+        var copy = self
+        for k in 0..<(weights.count / outputChannels) {
+            for o in 0..<outputChannels { copy.weights[k * outputChannels + o] *= a.scale[o] }
+        }
+        for o in 0..<outputChannels { copy.bias[o] = bias[o] * a.scale[o] + a.shift[o] }
+        return copy
+    }
+
+    /// FLOPs (2 per multiply-add) for one input item of the given spatial size.
+    public func flops(height: Int, width: Int) -> Double {
+        let (oh, ow) = outputSize(height: height, width: width)
+        return 2 * Double(oh * ow) * Double(kernelHeight * kernelWidth * inputChannels) * Double(outputChannels)
+    }
+
+    /// Output height and width for an input of the given size.
+    public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
+        (padding.resolve(input: height, kernel: kernelHeight, stride: strideHeight, vertical: true).output,
+         padding.resolve(input: width, kernel: kernelWidth, stride: strideWidth, vertical: false).output)
+    }
+
+    /// The convolution of an NHWC tensor: [N, H, W, inputChannels] -> [N, OH, OW, outputChannels].
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        let (n, oh, ow) = checkedGeometry(input)
+        var output = Tensor(shape: [n, oh, ow, outputChannels])
+        output.values.withUnsafeMutableBufferPointer { out in
+            run(input, sink: .full(out.baseAddress!))
+        }
+        return output
+    }
+
+    /// The convolution followed by a maximum over the output width (musicnn's "pool over all
+    /// frequencies"), fused so that the full feature map never exists:
+    /// [N, H, W, inputChannels] -> [N, OH, outputChannels].
+    public func maxOverWidth(_ input: Tensor) -> Tensor {
+        let (n, oh, _) = checkedGeometry(input)
+        var output = Tensor(shape: [n, oh, outputChannels])
+        output.values.withUnsafeMutableBufferPointer { out in
+            run(input, sink: .maxOverWidth(out.baseAddress!))
+        }
+        return output
+    }
+
+    private enum Sink {
+        case full(UnsafeMutablePointer<Float>)
+        case maxOverWidth(UnsafeMutablePointer<Float>)
+    }
+
+    private func checkedGeometry(_ input: Tensor) -> (Int, Int, Int) {
+        precondition(input.rank == 4 && input.shape[3] == inputChannels,
+                     "Conv2D: expected [N, H, W, \(inputChannels)], got \(input.shape)")
+        let (oh, ow) = outputSize(height: input.shape[1], width: input.shape[2])
+        return (input.shape[0], oh, ow)
+    }
+
+    private func run(_ input: Tensor, sink: Sink) {
+        let n = input.shape[0], h = input.shape[1], w = input.shape[2], cin = inputChannels, cout = outputChannels
+        let vertical = padding.resolve(input: h, kernel: kernelHeight, stride: strideHeight, vertical: true)
+        let horizontal = padding.resolve(input: w, kernel: kernelWidth, stride: strideWidth, vertical: false)
+        let oh = vertical.output, ow = horizontal.output
+        let totalRows = n * oh
+        guard totalRows > 0, ow > 0 else { return }
+        let k = kernelHeight * kernelWidth * cin
+        let rowsPerChunk = max(1, min(totalRows, chunkFloats / max(1, ow * k)))
+        let isPointwise = kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
+            && vertical.before == 0 && horizontal.before == 0
+        var columns = [Float](repeating: 0, count: isPointwise ? 0 : rowsPerChunk * ow * k)
+        var scratch: [Float] = []
+        if case .maxOverWidth = sink { scratch = [Float](repeating: 0, count: rowsPerChunk * ow * cout) }
+
+        input.values.withUnsafeBufferPointer { xBuffer in
+        weights.withUnsafeBufferPointer { wBuffer in
+        columns.withUnsafeMutableBufferPointer { colBuffer in
+        scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+            let x = xBuffer.baseAddress!
+            var firstRow = 0
+            while firstRow < totalRows {
+                let rows = min(rowsPerChunk, totalRows - firstRow)
+                let firstPosition = firstRow * ow
+                let c: UnsafeMutablePointer<Float>
+                switch sink {
+                case .full(let out): c = out + firstPosition * cout
+                case .maxOverWidth: c = scratchBuffer.baseAddress!
+                }
+                // Workers take GEMM rows (output positions) split at `BLAS.rowGranularity`, through
+                // im2col -> GEMM -> epilogue; the split cannot change a bit (see `BLAS`).
+                BLAS.parallelRanges(count: rows * ow, granularity: BLAS.rowGranularity) { piece in
+                    let a: UnsafePointer<Float>
+                    if isPointwise {
+                        a = x + (firstPosition + piece.lowerBound) * cin
+                    } else {
+                        let cols = colBuffer.baseAddress!
+                        for p in piece {
+                            let position = firstPosition + p
+                            self.im2col(x, row: position / ow, ox: position % ow, oh: oh, h: h, w: w,
+                                        padTop: vertical.before, padLeft: horizontal.before, into: cols + p * k)
+                        }
+                        a = UnsafePointer(cols + piece.lowerBound * k)
+                    }
+                    let cPiece = c + piece.lowerBound * cout
+                    BLAS.sgemm(m: piece.count, n: cout, k: k, a: a, lda: k, b: wBuffer.baseAddress!, ldb: cout,
+                               c: cPiece, ldc: cout)
+                    self.epilogue(cPiece, positions: piece.count)
+                }
+                if case .maxOverWidth(let out) = sink {
+                    BLAS.parallelRanges(count: rows) { piece in
+                        for r in piece {
+                            let dst = out + (firstRow + r) * cout
+                            let src = c + r * ow * cout
+                            for o in 0..<cout { dst[o] = src[o] }
+                            for p in 1..<max(1, ow) {
+                                let s = src + p * cout
+                                for o in 0..<cout where s[o] > dst[o] { dst[o] = s[o] }
+                            }
+                        }
+                    }
+                }
+                firstRow += rows
+            }
+        }}}}
+    }
+
+    /// Writes the im2col row (k values) of output position (row = n * oh + y, ox).
+    @inline(__always)
+    private func im2col(_ x: UnsafePointer<Float>, row: Int, ox: Int, oh: Int, h: Int, w: Int,
+                        padTop: Int, padLeft: Int, into dst: UnsafeMutablePointer<Float>) {
+        let cin = inputChannels, kw = kernelWidth
+        let item = row / oh, y = row % oh
+        let base = x + item * h * w * cin
+        var d = dst
+        let ix0 = ox * strideWidth - padLeft
+        let lo = max(0, -ix0), hi = min(kw, w - ix0)  // kernel columns inside the input
+        for ky in 0..<kernelHeight {
+            let iy = y * strideHeight - padTop + ky
+            if iy < 0 || iy >= h || hi <= lo {
+                d.update(repeating: 0, count: kw * cin)
+            } else {
+                if lo > 0 { d.update(repeating: 0, count: lo * cin) }
+                (d + lo * cin).update(from: base + (iy * w + ix0 + lo) * cin, count: (hi - lo) * cin)
+                if hi < kw { (d + hi * cin).update(repeating: 0, count: (kw - hi) * cin) }
+            }
+            d += kw * cin
+        }
+    }
+
+    @inline(__always)
+    private func epilogue(_ c: UnsafeMutablePointer<Float>, positions: Int) {
+        applyEpilogue(c, positions: positions, channels: outputChannels, bias: bias, activation: activation,
+                      postAffine: postAffine)
+    }
+}
+
+/// bias + activation + optional affine, in place over [positions, channels].
+func applyEpilogue(_ c: UnsafeMutablePointer<Float>, positions: Int, channels: Int, bias: [Float],
+                   activation: Activation, postAffine: ChannelAffine?) {
+    bias.withUnsafeBufferPointer { b in
+        var row = c
+        switch activation {
+        case .identity:
+            for _ in 0..<positions { for o in 0..<channels { row[o] += b[o] }; row += channels }
+        case .relu:
+            for _ in 0..<positions { for o in 0..<channels { row[o] = max(row[o] + b[o], 0) }; row += channels }
+        case .sigmoid:
+            for _ in 0..<positions {
+                for o in 0..<channels { row[o] = 1 / (1 + expf(-(row[o] + b[o]))) }
+                row += channels
+            }
+        }
+    }
+    if let affine = postAffine {
+        affine.scale.withUnsafeBufferPointer { s in
+            affine.shift.withUnsafeBufferPointer { t in
+                var row = c
+                for _ in 0..<positions { for o in 0..<channels { row[o] = row[o] * s[o] + t[o] }; row += channels }
+            }
+        }
+    }
+}
