@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "FADArrays", swiftSettings: swiftSettings),
         .target(name: "FADAudio", dependencies: ["CSndFile", "CSampleRate"],
                 swiftSettings: swiftSettings),
-        .target(name: "FADFeatures", dependencies: ["CFFTW"],
+        .target(name: "FADFeatures", dependencies: ["FADArrays", "CFFTW"],
                 swiftSettings: swiftSettings),
         .target(name: "FADNN", dependencies: ["FADArrays", "COpenBLAS"],
                 swiftSettings: swiftSettings),

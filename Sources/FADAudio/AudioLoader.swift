@@ -1,0 +1,88 @@
+import Foundation
+
+/// Decodes any file libsndfile reads to mono `Float` samples at one sample rate.
+///
+/// The file is read in blocks of `blockFrames` frames; each block is downmixed (mean over the
+/// channels, as `np.mean(x, axis=1)`) and pushed through a streaming libsamplerate converter, so
+/// the memory in use besides the returned samples does not grow with the file's length.
+/// Integer PCM comes out as libsndfile scales it, `int / 2^(bits-1)` (16-bit: `int16 / 32768`,
+/// exactly what VGGish's `wavfile_to_examples` does).
+public struct AudioLoader: Sendable {
+    public let targetSampleRate: Int
+    public let quality: ResamplerQuality
+    /// Frames decoded per block.
+    public let blockFrames: Int
+
+    public init(targetSampleRate: Int, quality: ResamplerQuality = .bestSinc) {
+        self.init(targetSampleRate: targetSampleRate, quality: quality, blockFrames: 65_536)
+    }
+
+    public init(targetSampleRate: Int, quality: ResamplerQuality, blockFrames: Int) {
+        precondition(targetSampleRate > 0 && blockFrames > 0, "AudioLoader: rates and block sizes must be positive")
+        self.targetSampleRate = targetSampleRate
+        self.quality = quality
+        self.blockFrames = blockFrames
+    }
+
+    /// Mono samples at `targetSampleRate`.
+    public func load(_ url: URL) throws -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity((try? expectedFrames(for: url)) ?? 0)
+        try stream(url) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Decodes `url` block by block, handing each block of mono samples at `targetSampleRate` to
+    /// `body` in order. Returns the file's header information.
+    @discardableResult
+    public func stream(_ url: URL, _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws -> AudioFileInfo {
+        let file = try SndFile(url: url)
+        let info = file.info
+        let resampler = try StreamingResampler(inputRate: info.sampleRate, outputRate: targetSampleRate,
+                                               quality: quality, label: url.path)
+        let channels = info.channels
+        var interleaved = [Float](repeating: 0, count: blockFrames * channels)
+        var mono = [Float](repeating: 0, count: blockFrames)
+        var framesRead = 0
+        while true {
+            let got = try interleaved.withUnsafeMutableBufferPointer {
+                try file.read(into: $0.baseAddress!, frames: blockFrames, firstFrame: framesRead)
+            }
+            if got == 0 { break }
+            framesRead += got
+            interleaved.withUnsafeBufferPointer { src in
+                mono.withUnsafeMutableBufferPointer { dst in
+                    downmix(src.baseAddress!, channels: channels, frames: got, into: dst.baseAddress!)
+                }
+            }
+            try mono.withUnsafeBufferPointer { try resampler.process(UnsafeBufferPointer(rebasing: $0[0 ..< got]), emit: body) }
+        }
+        if framesRead == 0 { throw AudioFileError(path: url.path, reason: .empty) }
+        try resampler.finish(emit: body)
+        return info
+    }
+
+    /// Number of samples `load` returns for a file whose header is right about its length.
+    public func expectedFrames(for url: URL) throws -> Int {
+        let info = try AudioFileInfo(contentsOf: url)
+        return Int((Int64(info.frames) * Int64(targetSampleRate) + Int64(info.sampleRate) - 1) / Int64(info.sampleRate))
+    }
+}
+
+/// Mean over channels of interleaved frames; mono is copied unchanged.
+@inline(__always)
+func downmix(_ src: UnsafePointer<Float>, channels: Int, frames: Int, into dst: UnsafeMutablePointer<Float>) {
+    switch channels {
+    case 1:
+        dst.update(from: src, count: frames)
+    case 2:
+        for i in 0 ..< frames { dst[i] = (src[2 * i] + src[2 * i + 1]) * 0.5 }
+    default:
+        let n = Float(channels)
+        for i in 0 ..< frames {
+            var sum: Float = 0
+            for c in 0 ..< channels { sum += src[i * channels + c] }
+            dst[i] = sum / n
+        }
+    }
+}

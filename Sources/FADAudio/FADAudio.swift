@@ -1,1 +1,0 @@
-// FADAudio: Audio input: decoding with libsndfile, downmixing, resampling with libsamplerate.

@@ -1,1 +1,0 @@
-// FADFeatures: Signal front ends: framing, windows, STFT (FFTW), mel filterbanks, log-mel configurations for each model.

@@ -1,0 +1,137 @@
+import FADArrays
+import Foundation
+
+/// Samples -> log-mel spectrogram `[frames, bands]`, as one `FrontEndConfiguration` specifies.
+///
+/// One instance can be shared by any number of threads: the filterbank and window are
+/// immutable, the FFT plan is shared (see `RealFFT`), and every call works in its own buffers.
+/// Results do not depend on which thread or how many threads compute them.
+public final class LogMelFrontEnd: @unchecked Sendable {
+    public let configuration: FrontEndConfiguration
+    public let filterbank: MelFilterbank
+    private let fft: RealFFT
+    /// The window as laid out in one FFT frame (zeros where the window does not reach).
+    private let frameWindow: [Float]
+
+    /// Traps on a configuration that `validate()` rejects; the presets are valid.
+    public init(_ configuration: FrontEndConfiguration) {
+        do { try configuration.validate() } catch { preconditionFailure("LogMelFrontEnd: \(error)") }
+        self.configuration = configuration
+        filterbank = MelFilterbank(configuration.mel, sampleRate: configuration.sampleRate,
+                                   fftLength: configuration.fftLength)
+        fft = RealFFT.shared(length: configuration.fftLength)
+        let coefficients = configuration.window.coefficients(length: configuration.windowLength)
+        var layout = [Float](repeating: 0, count: configuration.fftLength)
+        let offset = configuration.windowPlacement == .centered
+            ? (configuration.fftLength - configuration.windowLength) / 2 : 0
+        for (i, w) in coefficients.enumerated() { layout[offset + i] = Float(w) }
+        frameWindow = layout
+    }
+
+    /// The log-mel spectrogram of `samples` (mono, at `configuration.sampleRate`), one row per frame.
+    public func callAsFunction(_ samples: [Float]) throws -> Matrix<Float> {
+        let mel = try melEnergies(samples)
+        return compress(mel)
+    }
+
+    /// The mel energies before the logarithm (after float16 rounding if configured), in Double.
+    public func melEnergies(_ samples: [Float]) throws -> Matrix<Double> {
+        let c = configuration
+        for (i, x) in samples.enumerated() where !x.isFinite {
+            throw FeatureError(reason: .nonFiniteSample(index: i))
+        }
+        let frames = c.frameCount(samples: samples.count)
+        guard frames > 0 else {
+            throw FeatureError(reason: .tooShort(samples: samples.count, minimum: c.minimumSamples))
+        }
+        let padded = pad(samples)
+        let bands = c.mel.bands
+        let bins = fft.bins
+        let frameLength = c.frameLength
+        let workspace = fft.makeWorkspace()
+        var spectrum = [Double](repeating: 0, count: bins)
+        var out = [Double](repeating: 0, count: frames * bands)
+        let power = c.spectrum == .power
+        let toHalf = c.roundMelToFloat16
+        padded.withUnsafeBufferPointer { signal in
+            frameWindow.withUnsafeBufferPointer { window in
+                for t in 0 ..< frames {
+                    let start = t * c.hopLength
+                    let input = workspace.input
+                    for n in 0 ..< frameLength { input[n] = signal[start + n] * window[n] }
+                    for n in frameLength ..< c.fftLength { input[n] = 0 }
+                    fft.transform(workspace)
+                    for k in 0 ..< bins {
+                        let (re, im) = workspace.bin(k)
+                        let p = Double(re) * Double(re) + Double(im) * Double(im)
+                        spectrum[k] = power ? p : p.squareRoot()
+                    }
+                    for m in 0 ..< bands {
+                        let (first, weights) = filterbank.sparse[m]
+                        var sum = 0.0
+                        for (j, w) in weights.enumerated() { sum += Double(w) * spectrum[first + j] }
+                        out[t * bands + m] = toHalf ? Double(roundToHalfSaturating(sum)) : sum
+                    }
+                }
+            }
+        }
+        return Matrix(rows: frames, columns: bands, values: out)
+    }
+
+    /// Applies the configured logarithm, rounding to Float once.
+    public func compress(_ mel: Matrix<Double>) -> Matrix<Float> {
+        var values = [Float](repeating: 0, count: mel.values.count)
+        switch configuration.logarithm {
+        case .log10Affine(let scale, let offset):
+            for (i, x) in mel.values.enumerated() { values[i] = Float(log10(scale * x + offset)) }
+        case .naturalWithOffset(let offset):
+            for (i, x) in mel.values.enumerated() { values[i] = Float(log(x + offset)) }
+        case .decibels(let amin, let reference, let topDB):
+            let shift = 10 * log10(max(amin, reference))
+            var db = mel.values.map { 10 * log10(max($0, amin)) - shift }
+            if let topDB, let peak = db.max() { db = db.map { max($0, peak - topDB) } }
+            for (i, x) in db.enumerated() { values[i] = Float(x) }
+        }
+        return Matrix(rows: mel.rows, columns: mel.columns, values: values)
+    }
+
+    /// The samples with the configured centring padding.
+    private func pad(_ x: [Float]) -> [Float] {
+        guard configuration.centered else { return x }
+        let p = configuration.fftLength / 2
+        let n = x.count
+        var out = [Float](repeating: 0, count: n + 2 * p)
+        out.withUnsafeMutableBufferPointer { o in
+            x.withUnsafeBufferPointer { s in
+                for i in 0 ..< n { o[p + i] = s[i] }
+                if configuration.padMode == .reflect {
+                    // numpy 'reflect': x[p], ..., x[1] | x | x[n-2], ..., x[n-1-p]; n > p is checked.
+                    for i in 0 ..< p {
+                        o[i] = s[p - i]
+                        o[p + n + i] = s[n - 2 - i]
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Rounds to the nearest float16 value (ties to even), saturating at +-65504 rather than
+/// overflowing to infinity.
+@inline(__always)
+func roundToHalfSaturating(_ x: Double) -> Float {
+    let f = Float(x)
+    if f >= 65504 { return 65504 }
+    if f <= -65504 { return -65504 }
+    return roundToHalf(f)
+}
+
+/// Cuts a log-mel spectrogram into fixed-length examples (VGGish: 96 frames, hop 96, as
+/// `mel_features.frame`); an incomplete tail is dropped, and fewer than `length` frames give none.
+public func frameExamples(_ logMel: Matrix<Float>, length: Int = 96, hop: Int = 96) -> [Matrix<Float>] {
+    precondition(length > 0 && hop > 0, "frameExamples: length and hop must be positive")
+    guard logMel.rows >= length else { return [] }
+    let count = 1 + (logMel.rows - length) / hop
+    return (0 ..< count).map { e in logMel.selectingRows(e * hop ..< e * hop + length) }
+}
