@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import FADNN
+import FADFeatures
 @testable import FADModels
 import _FADTestSupport
 
@@ -39,6 +40,42 @@ final class PANNsCNN14Tests: XCTestCase {
     func testMusic32kMatchesPANNs() throws { try check("music_32k", .khz32) }
     func testSynthetic32kMatchesPANNs() throws { try check("synth_32k", .khz32) }
     func testMusic16kMatchesPANNs() throws { try check("music_16k", .khz16) }
+
+    /// From waveforms through FADFeatures' PANNs front end (float32 FFTW vs torchlibrosa's
+    /// float32 conv STFT): 1e-3 of the largest value.
+    func testFromWaveformMatchesPANNs() throws {
+        for (name, variant) in [("music_32k", PANNsCNN14.Variant.khz32), ("synth_32k", .khz32), ("music_16k", .khz16)] {
+            let model = try Self.model(variant)
+            let frontEnd = LogMelFrontEnd(model.frontEndConfiguration)
+            let wave = try Fixtures.npy("panns/\(name).npy").floats
+            let logMel = try frontEnd(wave)
+            let reference = try Fixtures.npy("panns/\(name)_logmel.npy")
+            XCTAssertEqual([logMel.rows, logMel.columns], reference.shape, name)
+            // dB values: absolute 1e-2 dB (quiet bins amplify float32 rounding in the log).
+            XCTAssertLessThan(maxAbsDifference(logMel.values, reference.floats), 1e-2, name)
+            let output = try model(samples: wave, frontEnd: frontEnd)
+            XCTAssertLessThan(maxRelativeDifference(output.embedding, try Fixtures.npy("panns/\(name)_embedding.npy").floats), 1e-3, name)
+            XCTAssertLessThan(maxRelativeDifference(output.logits, try Fixtures.npy("panns/\(name)_logits.npy").floats), 1e-3, name)
+        }
+    }
+
+    func testWindowedOutputs() throws {
+        let model = try Self.model(.khz32)
+        let frontEnd = LogMelFrontEnd(.pannsCNN14)
+        let wave = try Fixtures.npy("panns/music_32k.npy").floats
+        // A window as long as the clip is the clip.
+        let whole = try model.windows(samples: wave, frontEnd: frontEnd, windowFrames: 1000, hop: 1000)
+        XCTAssertEqual(whole.starts, [0])
+        XCTAssertEqual(whole.outputs[0].embedding, try model(samples: wave, frontEnd: frontEnd).embedding)
+        // Windows of 64 frames every 40: each equals the network on that slice of the log-mel.
+        let parts = try model.windows(samples: wave, frontEnd: frontEnd, windowFrames: 64, hop: 40)
+        XCTAssertEqual(parts.starts, [0, 40, 80])
+        let logMel = try frontEnd(wave)
+        let slice = FADNN.Tensor(shape: [1, 64, 64], values: Array(logMel.values[40 * 64 ..< 104 * 64]))
+        XCTAssertLessThan(maxRelativeDifference(parts.outputs[1].embedding, model(logMel: slice)[0].embedding), 1e-6)
+        // Very short clips are padded to the network's minimum instead of failing.
+        XCTAssertEqual(try model(samples: Array(wave.prefix(3000)), frontEnd: frontEnd).embedding.count, 2048)
+    }
 
     func testLabelsAndSpec() throws {
         let labels = try PANNsCNN14.audioSetLabels(from: Fixtures.repositoryRoot.appendingPathComponent("Models/audioset/labels.txt"))

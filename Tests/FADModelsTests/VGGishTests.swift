@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import FADNN
+import FADFeatures
 @testable import FADModels
 import _FADTestSupport
 
@@ -33,6 +34,23 @@ final class VGGishTests: XCTestCase {
     func testMusicExamplesMatchTorchVGGish() throws { try check("music") }
     func testSyntheticExampleMatchesTorchVGGish() throws { try check("synth") }
     func testGoogleFramedExamplesMatchTorchVGGish() throws { try check("music_google") }
+
+    /// From waveforms through FADFeatures' VGGish front end: torchvggish computes the log-mel in
+    /// float64 numpy, FADFeatures in float32 FFTW, so the examples differ by ~1e-5 and the
+    /// embeddings by more than the network alone: 1e-3 of the largest value.
+    func testFromWaveformMatchesTorchVGGish() throws {
+        let frontEnd = LogMelFrontEnd(.vggish)
+        for (name, framing) in [("music", VGGish.Framing.fadtk), ("synth", .fadtk), ("music_google", .google)] {
+            let wave = try Fixtures.npy("vggish/\(name.hasPrefix("music") ? "music" : name)_16k.npy").floats
+            let (examples, starts) = try VGGish.examples(of: wave, framing: framing, frontEnd: frontEnd)
+            let reference = try Fixtures.npy("vggish/\(name)_examples.npy")
+            XCTAssertEqual(examples.shape, reference.shape, name)
+            XCTAssertLessThan(maxAbsDifference(examples.values, reference.floats), 1e-3, name)
+            XCTAssertEqual(starts, framing == .google ? [0, 50, 100] : Array(stride(from: 0, to: examples.shape[0] * 96, by: 96)))
+            let output = try Self.model().embed(examples: examples)
+            XCTAssertLessThan(maxRelativeDifference(output.values, try Fixtures.npy("vggish/\(name)_embedding.npy").floats), 1e-3, name)
+        }
+    }
 
     func testFramingSegments() throws {
         let music = try Fixtures.npy("vggish/music_16k.npy").floats

@@ -2,6 +2,8 @@
 // defines it: BatchNorm over mel bins, six conv blocks, frequency mean, (time max + time mean),
 // fc1 + ReLU = the 2048-d embedding, fc_audioset + sigmoid = 527 AudioSet probabilities.
 import Foundation
+import FADArrays
+import FADFeatures
 import FADNN
 
 /// The CNN14 network on a log-mel spectrogram [T, 64] (torchlibrosa's front end: dB of a Slaney mel
@@ -145,6 +147,43 @@ public struct PANNsCNN14: Sendable {
                    logits: Array(logits.values[i * Self.classCount ..< (i + 1) * Self.classCount]),
                    probabilities: Array(probabilities.values[i * Self.classCount ..< (i + 1) * Self.classCount]))
         }
+    }
+
+    /// The front end the weights expect.
+    public var frontEndConfiguration: FrontEndConfiguration {
+        variant == .khz32 ? .pannsCNN14 : .pannsCNN14_16k
+    }
+
+    /// The clip's outputs, from mono samples at `variant.sampleRate`: log-mel of the whole clip,
+    /// then the network, as PANNs' inference does. Clips shorter than 32 frames (0.31 s) are
+    /// zero-padded to 32 frames.
+    public func callAsFunction(samples: [Float], frontEnd: LogMelFrontEnd) throws -> Output {
+        precondition(frontEnd.configuration == frontEndConfiguration, "PANNsCNN14: front end does not match the variant")
+        let minimumSamples = (Self.minimumFrames - 1) * variant.hopSize
+        let padded = samples.count >= minimumSamples ? samples
+            : samples + [Float](repeating: 0, count: minimumSamples - samples.count)
+        let logMel = try frontEnd(padded)
+        return self(logMel: FADNN.Tensor(shape: [1, logMel.rows, logMel.columns], values: logMel.values))[0]
+    }
+
+    /// Outputs for windows of `windowFrames` log-mel frames every `hop` frames of the clip's
+    /// log-mel (one window, the whole clip, when it is shorter): e.g. 10 s windows are 1000
+    /// frames at both rates. Windows are sliced from the whole clip's spectrogram, so only the
+    /// clip's own edges see reflect padding.
+    public func windows(samples: [Float], frontEnd: LogMelFrontEnd, windowFrames: Int, hop: Int) throws -> (outputs: [Output], starts: [Int]) {
+        precondition(windowFrames >= Self.minimumFrames && hop > 0, "PANNsCNN14.windows: bad window geometry")
+        let minimumSamples = (Self.minimumFrames - 1) * variant.hopSize
+        let padded = samples.count >= minimumSamples ? samples
+            : samples + [Float](repeating: 0, count: minimumSamples - samples.count)
+        let logMel = try frontEnd(padded)
+        if logMel.rows <= windowFrames {
+            return ([self(logMel: FADNN.Tensor(shape: [1, logMel.rows, logMel.columns], values: logMel.values))[0]], [0])
+        }
+        let starts = Array(stride(from: 0, through: logMel.rows - windowFrames, by: hop))
+        var values: [Float] = []
+        values.reserveCapacity(starts.count * windowFrames * Self.melBands)
+        for start in starts { values += logMel.values[start * Self.melBands ..< (start + windowFrames) * Self.melBands] }
+        return (self(logMel: FADNN.Tensor(shape: [starts.count, windowFrames, Self.melBands], values: values)), starts)
     }
 
     /// FLOPs (2 per multiply-add) of one clip of `frames` log-mel frames.

@@ -2,6 +2,8 @@
 // TF release: the 128-d embedding before the final ReLU, which is what fadtk and
 // frechet_audio_distance use for FAD. PCA/quantisation postprocessing is not part of FAD.
 import Foundation
+import FADArrays
+import FADFeatures
 import FADNN
 
 /// The VGGish network: [N, 96, 64] log-mel examples -> [N, 128] embeddings.
@@ -81,6 +83,32 @@ public struct VGGish: Sendable {
         x = x.flattened()
         for layer in dense { x = layer(x) }
         return x
+    }
+
+    /// The log-mel examples [N, 96, 64] of a 16 kHz mono clip under `framing`, with the first
+    /// frame of each example (in 10 ms frames from the clip start). `hop` overrides the 96-frame
+    /// example hop of `.fadtk`. A clip too short for one example gives N = 0.
+    public static func examples(of waveform: [Float], framing: Framing, frontEnd: LogMelFrontEnd,
+                                hop: Int = exampleFrames) throws -> (examples: FADNN.Tensor, starts: [Int]) {
+        precondition(frontEnd.configuration == .vggish, "VGGish.examples: needs the .vggish front end")
+        var values: [Float] = []
+        var starts: [Int] = []
+        switch framing {
+        case .fadtk:
+            let logMel = try frontEnd(segments(of: waveform, framing: .fadtk)[0])
+            for (i, example) in frameExamples(logMel, length: exampleFrames, hop: hop).enumerated() {
+                values += example.values
+                starts.append(i * hop)
+            }
+        case .google:
+            // Each 1 s window (98 frames) gives exactly one 96-frame example; windows start every 50 frames.
+            for (i, segment) in segments(of: waveform, framing: .google).enumerated() {
+                guard let example = frameExamples(try frontEnd(segment)).first else { continue }
+                values += example.values
+                starts.append(i * 50)
+            }
+        }
+        return (FADNN.Tensor(shape: [starts.count, exampleFrames, melBands], values: values), starts)
     }
 
     /// Multiply-adds x 2 of one example.
