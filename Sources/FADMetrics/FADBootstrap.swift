@@ -33,6 +33,8 @@ public func fadBootstrap(reference: GaussianStatistics, files: [RunningStatistic
     for (k, f) in files.enumerated() where f.count == 0 {
         throw MetricsError.invalid("FAD bootstrap: file \(k) holds no frames")
     }
+    // Fold any pending rows in once, not in every resample.
+    let files = files.map { f -> RunningStatistics in var g = f; g.flush(); return g }
     let prepared = try FrechetReference(reference)
     let metadata = StatisticsMetadata(model: reference.metadata.model, layer: reference.metadata.layer,
                                       frontEnd: reference.metadata.frontEnd, files: files.count)

@@ -3,10 +3,10 @@ import FADArrays
 
 /// Streaming mean and covariance of embedding frames, in `Double`, that merge exactly.
 ///
-/// Frames arrive in blocks (one file's embedding matrix, or part of it). Each block contributes
-/// its own mean and centred scatter `Σ (x - x̄_block)(x - x̄_block)ᵀ`, computed with one
-/// `cblas_dsyrk` over the block converted to `Double`; blocks and whole accumulators are then
-/// combined with Chan, Golub & LeVeque's parallel update
+/// Frames are gathered into blocks of `blockRows` (512) rows — short files are buffered until a
+/// block is full, long ones are cut into blocks. Each block contributes its own mean and centred
+/// scatter `Σ (x - x̄_block)(x - x̄_block)ᵀ` through one `cblas_dsyrk` in `Double`; blocks and
+/// whole accumulators are combined with Chan, Golub & LeVeque's parallel update
 ///
 /// ```
 /// n = nₐ + n_b,   δ = x̄_b - x̄ₐ,   x̄ = x̄ₐ + δ n_b / n,
@@ -18,34 +18,49 @@ import FADArrays
 /// and its frame to the mean — never a NaN (fadtk's per-file merge divides by `n_i - 1` there).
 ///
 /// Determinism: the result is a pure function of the sequence of `add`/`merge` calls (same
-/// blocks, same order) and of the BLAS library. This type starts no threads of its own; OpenBLAS
-/// may use several for `dsyrk`, and OpenBLAS partitions the *output* of level-3 calls between
-/// threads without splitting the inner sums, so its thread count does not change the bits (a
-/// test checks 1 vs 2 threads). Different block splits or merge orders of the same frames agree
-/// to rounding (~1e-15 relative), not bit for bit.
+/// frames, same order) and of the BLAS library: the block boundaries depend only on that
+/// sequence. This type starts no threads of its own; OpenBLAS may use several inside `dsyrk`,
+/// and it partitions the *output* of level-3 calls between threads without splitting the inner
+/// sums, so its thread count does not change the bits (a test checks 1 vs 2 threads). Merging
+/// the same frames in a different grouping or order agrees to rounding (~1e-15 relative), not
+/// bit for bit.
 ///
-/// Memory: `dimension²` doubles (32 MiB at d = 2048), independent of the number of frames.
+/// Memory: `dimension²` doubles (32 MiB at d = 2048) plus at most one pending block, whatever
+/// the number of frames.
 public struct RunningStatistics: Sendable {
     /// Frames per `dsyrk` call: large enough for level-3 speed, small enough that the `Double`
-    /// copy of the block stays in cache-friendly sizes (8 MiB at d = 2048).
-    static let blockRows = 512
+    /// block stays modest (8 MiB at d = 2048).
+    public static let blockRows = 512
 
-    /// Number of frames seen.
-    public private(set) var count: Int
     /// Length of each frame.
     public let dimension: Int
-    /// Running mean.
-    public private(set) var mean: [Double]
-    /// Centred scatter `Σ (x - x̄)(x - x̄)ᵀ`, row-major; only the upper triangle (column >= row)
-    /// is kept, the strictly lower triangle stays zero.
+    /// Frames folded into `flushedMean` / `scatterUpper`.
+    var flushedCount: Int
+    var flushedMean: [Double]
+    /// Centred scatter `Σ (x - x̄)(x - x̄)ᵀ` of the flushed frames, row-major; only the upper
+    /// triangle (column >= row) is kept, the strictly lower triangle stays zero.
     var scatterUpper: [Double]
+    /// Raw frames not yet folded in (fewer than `blockRows`), row-major.
+    var pending: [Double] = []
+    var pendingRows = 0
+
+    /// Number of frames seen.
+    public var count: Int { flushedCount + pendingRows }
+
+    /// Mean of the frames seen (zeros when none).
+    public var mean: [Double] {
+        guard pendingRows > 0 else { return flushedMean }
+        var copy = self
+        copy.flush()
+        return copy.flushedMean
+    }
 
     /// An empty accumulator for frames of `dimension` values.
     public init(dimension: Int) {
         precondition(dimension > 0, "RunningStatistics: dimension must be positive, got \(dimension)")
         self.dimension = dimension
-        self.count = 0
-        self.mean = [Double](repeating: 0, count: dimension)
+        self.flushedCount = 0
+        self.flushedMean = [Double](repeating: 0, count: dimension)
         self.scatterUpper = [Double](repeating: 0, count: dimension * dimension)
     }
 
@@ -54,8 +69,8 @@ public struct RunningStatistics: Sendable {
     public init(_ statistics: GaussianStatistics) {
         let d = statistics.dimension
         self.init(dimension: d)
-        count = statistics.count
-        mean = statistics.mean
+        flushedCount = statistics.count
+        flushedMean = statistics.mean
         let factor = Double(max(statistics.count - 1, 0))
         statistics.covariance.values.withUnsafeBufferPointer { cov in
             scatterUpper.withUnsafeMutableBufferPointer { m in
@@ -82,39 +97,36 @@ public struct RunningStatistics: Sendable {
     public mutating func add<S: Sequence>(rows indices: S, of frames: Matrix<Float>) where S.Element == Int {
         checkColumns(frames.columns)
         let d = dimension
-        var block = [Double]()
-        block.reserveCapacity(Self.blockRows * d)
-        var rowsInBlock = 0
         frames.values.withUnsafeBufferPointer { src in
             for i in indices {
                 precondition(i >= 0 && i < frames.rows, "RunningStatistics: row \(i) out of 0..<\(frames.rows)")
-                for j in 0..<d { block.append(Double(src[i * d + j])) }
-                rowsInBlock += 1
-                if rowsInBlock == Self.blockRows {
-                    addBlock(&block, rows: rowsInBlock)
-                    block.removeAll(keepingCapacity: true)
-                    rowsInBlock = 0
-                }
+                for j in 0..<d { pending.append(Double(src[i * d + j])) }
+                pendingRows += 1
+                if pendingRows == Self.blockRows { flush() }
             }
         }
-        if rowsInBlock > 0 { addBlock(&block, rows: rowsInBlock) }
     }
 
     /// Adds every frame seen by `other`.
     public mutating func merge(_ other: RunningStatistics) {
         precondition(other.dimension == dimension,
                      "RunningStatistics: cannot merge dimension \(other.dimension) into \(dimension)")
-        merge(count: other.count, mean: other.mean, scatterUpper: other.scatterUpper)
+        flush()
+        var o = other
+        o.flush()
+        merge(count: o.flushedCount, mean: o.flushedMean, scatterUpper: o.scatterUpper)
     }
 
     /// The mean and unbiased covariance, labelled with `metadata`. Throws when no frame was added.
     public func finalized(metadata: StatisticsMetadata) throws -> GaussianStatistics {
         guard count > 0 else { throw StatisticsError(reason: "no embedding frames to compute statistics from") }
+        var s = self
+        s.flush()
         let d = dimension
         var covariance = [Double](repeating: 0, count: d * d)
-        if count > 1 {
-            let scale = 1.0 / Double(count - 1)
-            scatterUpper.withUnsafeBufferPointer { m in
+        if s.flushedCount > 1 {
+            let scale = 1.0 / Double(s.flushedCount - 1)
+            s.scatterUpper.withUnsafeBufferPointer { m in
                 covariance.withUnsafeMutableBufferPointer { c in
                     for i in 0..<d {
                         for j in i..<d {
@@ -126,9 +138,20 @@ public struct RunningStatistics: Sendable {
                 }
             }
         }
-        return try GaussianStatistics(count: count, mean: mean,
+        return try GaussianStatistics(count: s.flushedCount, mean: s.flushedMean,
                                       covariance: Matrix(rows: d, columns: d, values: covariance),
                                       metadata: metadata)
+    }
+
+    /// Folds the pending rows in now (done automatically when needed; calling it early only
+    /// frees the pending block).
+    public mutating func flush() {
+        guard pendingRows > 0 else { return }
+        var block: [Double] = []
+        swap(&block, &pending)
+        let rows = pendingRows
+        pendingRows = 0
+        addBlock(&block, rows: rows)
     }
 
     // MARK: - Implementation
@@ -137,12 +160,21 @@ public struct RunningStatistics: Sendable {
         precondition(columns == dimension, "RunningStatistics: frames have \(columns) columns, expected \(dimension)")
     }
 
+    /// Fills the pending block first; whole blocks go straight to `dsyrk`; the remainder waits.
     private mutating func add<T: BinaryFloatingPoint>(rows: Int, source: UnsafeBufferPointer<T>) {
         let d = dimension
         var start = 0
-        var block = [Double](repeating: 0, count: min(rows, Self.blockRows) * d)
-        while start < rows {
-            let n = min(Self.blockRows, rows - start)
+        if pendingRows > 0 {
+            let take = min(Self.blockRows - pendingRows, rows)
+            for k in 0..<(take * d) { pending.append(Double(source[k])) }
+            pendingRows += take
+            start = take
+            if pendingRows == Self.blockRows { flush() }
+        }
+        var block: [Double] = []
+        while rows - start >= Self.blockRows {
+            let n = Self.blockRows
+            if block.isEmpty { block = [Double](repeating: 0, count: n * d) }
             block.withUnsafeMutableBufferPointer { dst in
                 let base = start * d
                 for k in 0..<(n * d) { dst[k] = Double(source[base + k]) }
@@ -150,10 +182,14 @@ public struct RunningStatistics: Sendable {
             addBlock(&block, rows: n)
             start += n
         }
+        if start < rows {
+            for k in (start * d)..<(rows * d) { pending.append(Double(source[k])) }
+            pendingRows += rows - start
+        }
     }
 
-    /// Folds the first `rows` rows of `block` (row-major, `dimension` columns) into the
-    /// accumulator; `block` is overwritten (centred in place).
+    /// Folds the first `rows` rows of `block` (row-major, `dimension` columns) into the flushed
+    /// statistics; `block` is overwritten (centred in place).
     mutating func addBlock(_ block: inout [Double], rows n: Int) {
         guard n > 0 else { return }
         let d = dimension
@@ -172,39 +208,31 @@ public struct RunningStatistics: Sendable {
                 }
             }
         }
-        if count == 0 {
-            // First block: its scatter is the accumulator's scatter; no merge term needed.
-            count = n
-            mean = blockMean
-            if n > 1 {
-                block.withUnsafeBufferPointer { x in
-                    scatterUpper.withUnsafeMutableBufferPointer { m in
-                        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n),
-                                    1.0, x.baseAddress, Int32(d), 0.0, m.baseAddress, Int32(d))
-                    }
-                }
-            }
-            return
-        }
         if n > 1 {
-            // Accumulate the block's centred scatter straight into the running one (beta = 1);
-            // the Chan cross term is added by `merge` below with a zero block scatter.
+            // Accumulate the block's centred scatter straight into the running one (beta = 1
+            // once something is there); Chan's cross term is added by `mergeMoments`.
+            let beta = flushedCount == 0 ? 0.0 : 1.0
             block.withUnsafeBufferPointer { x in
                 scatterUpper.withUnsafeMutableBufferPointer { m in
                     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n),
-                                1.0, x.baseAddress, Int32(d), 1.0, m.baseAddress, Int32(d))
+                                1.0, x.baseAddress, Int32(d), beta, m.baseAddress, Int32(d))
                 }
             }
         }
-        mergeMoments(count: n, mean: blockMean)
+        if flushedCount == 0 {
+            flushedCount = n
+            flushedMean = blockMean
+        } else {
+            mergeMoments(count: n, mean: blockMean)
+        }
     }
 
-    /// Chan's update of count, mean and the cross term `δδᵀ nₐn_b/n`, plus `other`'s scatter.
+    /// Chan's update with flushed statistics of other frames.
     mutating func merge(count otherCount: Int, mean otherMean: [Double], scatterUpper otherScatter: [Double]) {
         guard otherCount > 0 else { return }
-        if count == 0 {
-            count = otherCount
-            mean = otherMean
+        if flushedCount == 0 {
+            flushedCount = otherCount
+            flushedMean = otherMean
             scatterUpper = otherScatter
             return
         }
@@ -216,21 +244,22 @@ public struct RunningStatistics: Sendable {
         mergeMoments(count: otherCount, mean: otherMean)
     }
 
+    /// Count, mean and the cross term `δδᵀ nₐn_b/n` of Chan's update.
     private mutating func mergeMoments(count nb: Int, mean mb: [Double]) {
         let d = dimension
-        let na = count
+        let na = flushedCount
         let n = na + nb
         var delta = [Double](repeating: 0, count: d)
-        for j in 0..<d { delta[j] = mb[j] - mean[j] }
+        for j in 0..<d { delta[j] = mb[j] - flushedMean[j] }
         let fb = Double(nb) / Double(n)
-        for j in 0..<d { mean[j] += delta[j] * fb }
+        for j in 0..<d { flushedMean[j] += delta[j] * fb }
         let weight = Double(na) * Double(nb) / Double(n)
         delta.withUnsafeBufferPointer { dl in
             scatterUpper.withUnsafeMutableBufferPointer { m in
                 cblas_dsyr(CblasRowMajor, CblasUpper, Int32(d), weight, dl.baseAddress, 1, m.baseAddress, Int32(d))
             }
         }
-        count = n
+        flushedCount = n
     }
 }
 
@@ -244,42 +273,46 @@ extension RunningStatistics {
     /// ```
     ///
     /// (copies of one part share its mean, so they add no scatter among themselves). This is
-    /// the bootstrap's resampling of files. Parts must share one dimension.
+    /// the bootstrap's resampling of files; call `flush()` on the parts first when calling it
+    /// repeatedly, or each call flushes copies. Parts must share one dimension.
     public static func union(_ parts: [RunningStatistics], multiplicities: [Int]) -> RunningStatistics {
         precondition(parts.count == multiplicities.count && !parts.isEmpty, "RunningStatistics.union: bad arguments")
         let d = parts[0].dimension
         var result = RunningStatistics(dimension: d)
         var total = 0
         var sum = [Double](repeating: 0, count: d)
+        var used: [(RunningStatistics, Int)] = []
         for (part, w) in zip(parts, multiplicities) where w > 0 && part.count > 0 {
             precondition(part.dimension == d, "RunningStatistics.union: dimensions differ")
-            total += w * part.count
-            let f = Double(w * part.count)
-            for j in 0..<d { sum[j] += f * part.mean[j] }
+            var p = part
+            p.flush()
+            total += w * p.flushedCount
+            let f = Double(w * p.flushedCount)
+            for j in 0..<d { sum[j] += f * p.flushedMean[j] }
+            used.append((p, w))
         }
         guard total > 0 else { return result }
         let mean = sum.map { $0 / Double(total) }
         var deviations: [Double] = []
-        var rows = 0
+        deviations.reserveCapacity(used.count * d)
         result.scatterUpper.withUnsafeMutableBufferPointer { m in
-            for (part, w) in zip(parts, multiplicities) where w > 0 && part.count > 0 {
-                if part.count > 1 {
+            for (part, w) in used {
+                if part.flushedCount > 1 {
                     let fw = Double(w)
                     part.scatterUpper.withUnsafeBufferPointer { o in
                         for k in 0..<m.count { m[k] += fw * o[k] }
                     }
                 }
-                let s = Double(w * part.count).squareRoot()
-                for j in 0..<d { deviations.append(s * (part.mean[j] - mean[j])) }
-                rows += 1
+                let s = Double(w * part.flushedCount).squareRoot()
+                for j in 0..<d { deviations.append(s * (part.flushedMean[j] - mean[j])) }
             }
             deviations.withUnsafeBufferPointer { x in
-                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(rows),
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(used.count),
                             1.0, x.baseAddress, Int32(d), 1.0, m.baseAddress, Int32(d))
             }
         }
-        result.count = total
-        result.mean = mean
+        result.flushedCount = total
+        result.flushedMean = mean
         return result
     }
 }

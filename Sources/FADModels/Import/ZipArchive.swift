@@ -29,7 +29,7 @@ struct ZipArchive {
     init(data: Data, path: String) throws {
         self.path = path
         self.data = data
-        var reader = ByteReader(data: data, path: path)
+        let reader = ByteReader(data: data, path: path)
         func fail(_ reason: String) -> TorchCheckpointError {
             TorchCheckpointError(path: path, reason: "zip archive: \(reason)")
         }

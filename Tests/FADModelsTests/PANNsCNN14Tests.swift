@@ -1,0 +1,110 @@
+import Foundation
+import XCTest
+import FADNN
+import FADFeatures
+@testable import FADModels
+import _FADTestSupport
+
+/// CNN14 against panns_inference 0.1.1's `Cnn14` run with the same deterministic full-size weights
+/// (Tests/Fixtures/scripts/panns_fixtures.py), from the reference model's own log-mel.
+final class PANNsCNN14Tests: XCTestCase {
+    nonisolated(unsafe) static var prepared: InMemoryWeights?
+    nonisolated(unsafe) static var models: [PANNsCNN14.Variant: PANNsCNN14] = [:]
+
+    /// Both variants share the network (and the fixture weights); only the front end differs.
+    static func model(_ variant: PANNsCNN14.Variant) throws -> PANNsCNN14 {
+        if prepared == nil {
+            let state = try DeterministicWeights.stateDict(manifest: "panns/weights.json")
+            prepared = InMemoryWeights(try TorchImporter.prepare(stateDict: state, spec: PANNsCNN14.importSpec(variant),
+                                                                 path: "deterministic"))
+        }
+        if let model = models[variant] { return model }
+        let model = try PANNsCNN14(weights: prepared!, variant: variant)
+        models[variant] = model
+        return model
+    }
+
+    private func check(_ name: String, _ variant: PANNsCNN14.Variant) throws {
+        let logMel = try Fixtures.npy("panns/\(name)_logmel.npy")
+        let output = try Self.model(variant)(logMel: FADNN.Tensor(shape: [1] + logMel.shape, values: logMel.floats))[0]
+        let embedding = try Fixtures.npy("panns/\(name)_embedding.npy").floats
+        let logits = try Fixtures.npy("panns/\(name)_logits.npy").floats
+        // float32 convolutions over up to 18432-long dot products, BatchNorm folded into the
+        // weights: 1e-4 of the largest value.
+        XCTAssertLessThan(maxRelativeDifference(output.embedding, embedding), 1e-4, name)
+        XCTAssertLessThan(maxRelativeDifference(output.logits, logits), 1e-4, name)
+        let probabilities = logits.map { 1 / (1 + exp(-$0)) }
+        XCTAssertLessThan(maxAbsDifference(output.probabilities, probabilities), 1e-5, name)
+    }
+
+    func testMusic32kMatchesPANNs() throws { try check("music_32k", .khz32) }
+    func testSynthetic32kMatchesPANNs() throws { try check("synth_32k", .khz32) }
+    func testMusic16kMatchesPANNs() throws { try check("music_16k", .khz16) }
+
+    /// From waveforms through FADFeatures' PANNs front end (float32 FFTW vs torchlibrosa's
+    /// float32 conv STFT): 1e-3 of the largest value.
+    func testFromWaveformMatchesPANNs() throws {
+        for (name, variant) in [("music_32k", PANNsCNN14.Variant.khz32), ("synth_32k", .khz32), ("music_16k", .khz16)] {
+            let model = try Self.model(variant)
+            let frontEnd = LogMelFrontEnd(model.frontEndConfiguration)
+            let wave = try Fixtures.npy("panns/\(name).npy").floats
+            let logMel = try frontEnd(wave)
+            let reference = try Fixtures.npy("panns/\(name)_logmel.npy")
+            XCTAssertEqual([logMel.rows, logMel.columns], reference.shape, name)
+            // dB values: absolute 1e-2 dB (quiet bins amplify float32 rounding in the log).
+            XCTAssertLessThan(maxAbsDifference(logMel.values, reference.floats), 1e-2, name)
+            let output = try model(samples: wave, frontEnd: frontEnd)
+            XCTAssertLessThan(maxRelativeDifference(output.embedding, try Fixtures.npy("panns/\(name)_embedding.npy").floats), 1e-3, name)
+            XCTAssertLessThan(maxRelativeDifference(output.logits, try Fixtures.npy("panns/\(name)_logits.npy").floats), 1e-3, name)
+        }
+    }
+
+    func testWindowedOutputs() throws {
+        let model = try Self.model(.khz32)
+        let frontEnd = LogMelFrontEnd(.pannsCNN14)
+        let wave = try Fixtures.npy("panns/music_32k.npy").floats
+        // A window as long as the clip is the clip.
+        let whole = try model.windows(samples: wave, frontEnd: frontEnd, windowFrames: 1000, hop: 1000)
+        XCTAssertEqual(whole.starts, [0])
+        XCTAssertEqual(whole.outputs[0].embedding, try model(samples: wave, frontEnd: frontEnd).embedding)
+        // Windows of 64 frames every 40: each equals the network on that slice of the log-mel.
+        let parts = try model.windows(samples: wave, frontEnd: frontEnd, windowFrames: 64, hop: 40)
+        XCTAssertEqual(parts.starts, [0, 40, 80])
+        let logMel = try frontEnd(wave)
+        let slice = FADNN.Tensor(shape: [1, 64, 64], values: Array(logMel.values[40 * 64 ..< 104 * 64]))
+        XCTAssertLessThan(maxRelativeDifference(parts.outputs[1].embedding, model(logMel: slice)[0].embedding), 1e-6)
+        // Very short clips are padded to the network's minimum instead of failing.
+        XCTAssertEqual(try model(samples: Array(wave.prefix(3000)), frontEnd: frontEnd).embedding.count, 2048)
+    }
+
+    func testLabelsAndSpec() throws {
+        let labels = try PANNsCNN14.audioSetLabels(from: Fixtures.repositoryRoot.appendingPathComponent("Models/audioset/labels.txt"))
+        XCTAssertEqual(labels.count, 527)
+        XCTAssertEqual(labels[0], "Speech")
+        XCTAssertEqual(labels[137], "Music")
+        // Front-end kernels and BatchNorm counters of the official checkpoints are accepted and dropped.
+        let manifest = try Fixtures.json(DeterministicWeights.Manifest.self, "panns/weights.json")
+        var shapes = Dictionary(uniqueKeysWithValues: manifest.tensors.map { ($0.name, $0.shape) })
+        shapes["logmel_extractor.melW"] = [513, 64]
+        shapes["bn0.num_batches_tracked"] = []
+        XCTAssertNoThrow(try TorchImporter.validate(shapes: shapes, spec: PANNsCNN14.importSpec(.khz32), path: "x"))
+        shapes["fc_audioset.weight"] = [10, 2048]
+        XCTAssertThrowsError(try TorchImporter.validate(shapes: shapes, spec: PANNsCNN14.importSpec(.khz32), path: "x"))
+    }
+
+    /// The import path on the full checkpoint the fixture script saves in /tmp (~320 MB, not
+    /// committed): FAD_PANNS_PTH=/tmp/fad-torch/panns-cnn14-deterministic.pth.
+    func testImportFullCheckpointWhenAvailable() throws {
+        guard let path = ProcessInfo.processInfo.environment["FAD_PANNS_PTH"] else {
+            throw XCTSkip("FAD_PANNS_PTH not set")
+        }
+        let directory = try Fixtures.temporaryDirectory("panns-import")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = try TorchImporter.importCheckpoint(URL(fileURLWithPath: path), spec: PANNsCNN14.importSpec(.khz32), into: directory)
+        XCTAssertEqual(file.lastPathComponent, "panns-cnn14.safetensors")
+        let model = try PANNsCNN14(contentsOf: file, variant: .khz32)
+        let logMel = try Fixtures.npy("panns/music_32k_logmel.npy")
+        let output = model(logMel: FADNN.Tensor(shape: [1] + logMel.shape, values: logMel.floats))[0]
+        XCTAssertLessThan(maxRelativeDifference(output.embedding, try Fixtures.npy("panns/music_32k_embedding.npy").floats), 1e-4)
+    }
+}
