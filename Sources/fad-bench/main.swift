@@ -5,6 +5,7 @@ import Foundation
 
 let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
     "metrics": runMetricsBenchmarks,
+    "pipeline": runPipelineBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

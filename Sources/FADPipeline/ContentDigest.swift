@@ -1,0 +1,32 @@
+import Crypto
+import Foundation
+
+/// SHA-256 of a file's bytes, read in blocks. The cache keys on content, never on names: two
+/// files with the same stem (a.wav, a.mp3) never collide, and an edited file never reuses a
+/// stale embedding.
+public func contentDigest(of url: URL) throws -> String {
+    guard let handle = try? FileHandle(forReadingFrom: url) else {
+        throw FileFailure(path: url.path, reason: FileManager.default.fileExists(atPath: url.path)
+                          ? "cannot open the file for reading" : "no such file")
+    }
+    defer { try? handle.close() }
+    var hasher = SHA256()
+    while true {
+        let block: Data
+        do { block = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
+            throw FileFailure(path: url.path, reason: "read error (\(error.localizedDescription))")
+        }
+        if block.isEmpty { break }
+        hasher.update(data: block)
+    }
+    return hexString(hasher.finalize())
+}
+
+/// SHA-256 of a string, as hex.
+public func stringDigest(_ text: String) -> String {
+    hexString(SHA256.hash(data: Data(text.utf8)))
+}
+
+private func hexString<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+    digest.map { String(format: "%02x", $0) }.joined()
+}

@@ -1,0 +1,63 @@
+import FADArrays
+import Foundation
+
+/// A content-addressed store of per-file embeddings.
+///
+/// An entry's key is the SHA-256 of everything that determines its value: the file's content
+/// digest, the model id, the digest of its weights, its front-end configuration, the window hop
+/// and the layer. File names play no part (fadtk keys on file stems, so `a.wav` and `a.mp3`
+/// collide and nothing is ever invalidated). Entries are `.npy` float32 matrices written
+/// atomically (a temporary file renamed into place), so two runs sharing a cache, or a run
+/// killed half-way, never leave a torn entry; a resumed run reuses every finished file.
+public struct EmbeddingCache: Sendable {
+    public let directory: URL
+
+    public init(directory: URL) { self.directory = directory }
+
+    /// `$FAD_CACHE_DIR`, else `$XDG_CACHE_HOME/fad`, else `~/.cache/fad`.
+    public static var defaultDirectory: URL {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["FAD_CACHE_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("fad") }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/fad")
+    }
+
+    /// Everything besides the file content that determines an embedding.
+    public struct Recipe: Hashable, Sendable {
+        public var model: String
+        public var weightsDigest: String
+        public var frontEnd: String
+        public var windowHop: Int
+        public init(model: String, weightsDigest: String, frontEnd: String, windowHop: Int) {
+            self.model = model; self.weightsDigest = weightsDigest; self.frontEnd = frontEnd; self.windowHop = windowHop
+        }
+    }
+
+    func entryURL(contentDigest: String, recipe: Recipe, layer: String) -> URL {
+        let key = stringDigest([contentDigest, recipe.model, recipe.weightsDigest, recipe.frontEnd,
+                                String(recipe.windowHop), layer].joined(separator: "\u{1F}"))
+        return directory.appendingPathComponent(recipe.model)
+            .appendingPathComponent(String(key.prefix(2)))
+            .appendingPathComponent("\(key).npy")
+    }
+
+    /// The cached matrix, or nil when absent or unreadable (an unreadable entry is recomputed).
+    public func load(contentDigest: String, recipe: Recipe, layer: String) -> Matrix<Float>? {
+        let url = entryURL(contentDigest: contentDigest, recipe: recipe, layer: layer)
+        guard FileManager.default.fileExists(atPath: url.path),
+              let array = try? NPYArray.read(contentsOf: url),
+              let matrix = try? array.matrix(of: Float.self) else { return nil }
+        return matrix
+    }
+
+    /// Stores a matrix atomically.
+    public func store(_ matrix: Matrix<Float>, contentDigest: String, recipe: Recipe, layer: String) throws {
+        let url = entryURL(contentDigest: contentDigest, recipe: recipe, layer: layer)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try NPYArray(matrix).write(to: url)
+        } catch {
+            throw PipelineError.cacheUnwritable(path: url.path, reason: error.localizedDescription)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import FADArrays
+import FADAudio
+import FADModels
+import Foundation
+
+/// One file's embeddings: a `[windows, dim]` matrix for each requested layer.
+public struct FileEmbeddings: Sendable {
+    public let file: InputFile
+    public let layers: [String: Matrix<Float>]
+    /// True when every layer came from the cache (no decoding, no model work).
+    public let fromCache: Bool
+}
+
+/// Turns audio files into embeddings with one model: decode -> resample -> front end -> CNN,
+/// consulting the content-addressed cache first, over several threads, delivering results in
+/// file order.
+public final class EmbeddingExtractor: @unchecked Sendable {
+    public let model: AudioEmbeddingModel
+    public let layers: [String]
+    public let windowHop: Int?
+    public let cache: EmbeddingCache?
+    public let threads: Int
+    private let loader: AudioLoader
+
+    public init(model: AudioEmbeddingModel, layers: [String], windowHop: Int? = nil, cache: EmbeddingCache?,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                resampler: ResamplerQuality = .bestSinc) throws {
+        for layer in layers where !(ClassifierLayers.layers.contains(layer) && !model.descriptor.labels.isEmpty) {
+            _ = try model.descriptor.layer(layer)
+        }
+        self.model = model
+        self.layers = layers
+        self.windowHop = windowHop
+        self.cache = cache
+        self.threads = max(1, threads)
+        self.loader = AudioLoader(targetSampleRate: model.descriptor.sampleRate, quality: resampler)
+    }
+
+    /// What, besides a file's content, determines its embeddings (the cache key's other half).
+    public var recipe: EmbeddingCache.Recipe {
+        let d = model.descriptor
+        return EmbeddingCache.Recipe(model: d.name, weightsDigest: d.weightsDigest,
+                                     frontEnd: d.frontEnd, windowHop: windowHop ?? d.windowFrames)
+    }
+
+    /// Embeds `files`, calling `deliver` once per file in file order with the embeddings or the
+    /// reason the file could not be used.
+    public func run(_ files: [InputFile], progress: ProgressReporter? = nil,
+                    deliver: (Int, Result<FileEmbeddings, FileFailure>) -> Void) {
+        let recipe = self.recipe
+        orderedParallelMap(count: files.count, threads: threads, work: { index in
+            defer { progress?.advance() }
+            return Result { try self.embed(files[index], recipe: recipe) }
+                .mapError { FileFailure(describing: $0, path: files[index].url.path) }
+        }, deliver: deliver)
+    }
+
+    private func embed(_ file: InputFile, recipe: EmbeddingCache.Recipe) throws -> FileEmbeddings {
+        let digest = try contentDigest(of: file.url)
+        if let cache {
+            var cached: [String: Matrix<Float>] = [:]
+            for layer in layers {
+                guard let m = cache.load(contentDigest: digest, recipe: recipe, layer: layer) else { break }
+                cached[layer] = m
+            }
+            if cached.count == layers.count { return FileEmbeddings(file: file, layers: cached, fromCache: true) }
+        }
+        let samples = try loader.load(file.url)
+        let wanted = Set(layers.filter { !ClassifierLayers.layers.contains($0) })
+        let output = try model.analyze(samples: samples, layers: wanted, windowHop: windowHop)
+        var result: [String: Matrix<Float>] = [:]
+        for layer in layers {
+            let matrix: Matrix<Float>?
+            switch layer {
+            case ClassifierLayers.logitsLayer: matrix = output.logits
+            case ClassifierLayers.probabilitiesLayer: matrix = output.probabilities
+            default: matrix = output.embeddings[layer]
+            }
+            guard let matrix else { throw FileFailure(path: file.url.path, reason: "model produced no output for layer \(layer)") }
+            result[layer] = matrix
+            try cache?.store(matrix, contentDigest: digest, recipe: recipe, layer: layer)
+        }
+        return FileEmbeddings(file: file, layers: result, fromCache: false)
+    }
+}
+
+extension FileFailure {
+    /// Wraps any error about one file, without repeating the path when the error already starts
+    /// with it (the stage errors all read "PATH: reason").
+    public init(describing error: Error, path: String) {
+        if let failure = error as? FileFailure { self = failure; return }
+        var reason = String(describing: error)
+        if reason.hasPrefix(path + ": ") { reason.removeFirst(path.count + 2) }
+        self.init(path: path, reason: reason)
+    }
+}

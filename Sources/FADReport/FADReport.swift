@@ -1,1 +1,0 @@
-// FADReport: Reports: JSON, CSV, tables and the per-song HTML report.

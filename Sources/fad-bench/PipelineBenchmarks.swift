@@ -1,0 +1,107 @@
+import FAD
+import Foundation
+
+/// `fad-bench pipeline [--clips N] [--seconds S] [--threads T] [--work DIR]`
+///
+/// End-to-end speed of what `fad` does to a set: decode -> resample -> log-mel -> musicnn ->
+/// statistics, in files/s and audio-s/s, cold (empty cache) and warm (every embedding cached),
+/// plus the process's peak resident memory after each pass. Clips are 10 s excerpts of the
+/// Wesnoth soundtrack (Ogg Vorbis, 44.1 kHz stereo, as users' files are) when the Debian package
+/// is installed, else synthetic 44.1 kHz stereo WAV files.
+///
+/// Memory: run once with --clips 100 and once with --clips 1000 (warm) and compare the peaks;
+/// FAD keeps no per-file data, so the peak must not grow with the number of files.
+func runPipelineBenchmarks(arguments: [String]) throws {
+    var clips = 100, seconds = 10, threads = ProcessInfo.processInfo.activeProcessorCount
+    var work = URL(fileURLWithPath: "/tmp/fad-bench-pipeline")
+    var model = "msd-musicnn"
+    var it = arguments.makeIterator()
+    while let a = it.next() {
+        switch a {
+        case "--clips": clips = Int(it.next() ?? "") ?? clips
+        case "--seconds": seconds = Int(it.next() ?? "") ?? seconds
+        case "--threads": threads = Int(it.next() ?? "") ?? threads
+        case "--work": work = URL(fileURLWithPath: it.next() ?? work.path)
+        case "--model": model = it.next() ?? model
+        default: throw CommandLineError("unknown argument \(a)")
+        }
+    }
+    let audio = work.appendingPathComponent("clips-\(clips)x\(seconds)s")
+    try makeClips(count: clips, seconds: seconds, in: audio)
+    let cache = EmbeddingCache(directory: work.appendingPathComponent("cache-\(model)"))
+    try? FileManager.default.removeItem(at: cache.directory)
+
+    let loaded = try ModelRegistry.load(model)
+    let extractor = try EmbeddingExtractor(model: loaded, layers: [loaded.descriptor.defaultLayer], cache: cache, threads: threads)
+    let analyzer = SetAnalyzer(extractor: extractor, layer: loaded.descriptor.defaultLayer,
+                               statisticsMetadata: StatisticsMetadata(model: model, layer: loaded.descriptor.defaultLayer, frontEnd: loaded.descriptor.frontEnd, files: 0),
+                               quiet: true)
+    print("pipeline: \(clips) clips x \(seconds) s, model \(model), \(threads) thread(s)")
+    for pass in ["cold", "warm", "warm"] {
+        let start = Date()
+        let set = try analyzer.analyze(audio.path, request: AnalysisRequest())
+        let elapsed = Date().timeIntervalSince(start)
+        let audioSeconds = Double(clips * seconds)
+        print(String(format: "  %@: %.2f s, %.1f files/s, %.0f audio-s/s, %d frames, %d cached, peak RSS %.0f MiB",
+                     pass, elapsed, Double(clips) / elapsed, audioSeconds / elapsed, set.frameCount, set.cachedFiles, peakResidentMiB()))
+    }
+}
+
+struct CommandLineError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Peak resident set size of this process so far.
+func peakResidentMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
+}
+
+private func makeClips(count: Int, seconds: Int, in folder: URL) throws {
+    let done = folder.appendingPathComponent(".complete")
+    if FileManager.default.fileExists(atPath: done.path) { return }
+    try? FileManager.default.removeItem(at: folder)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let music = "/usr/share/games/wesnoth/1.16/data/core/music"
+    let tracks = ((try? FileManager.default.contentsOfDirectory(atPath: music)) ?? [])
+        .filter { $0.hasSuffix(".ogg") && !["victory.ogg", "defeat.ogg", "silence.ogg", "defeat2.ogg", "victory2.ogg", "elf-land.ogg"].contains($0) }.sorted()
+    for i in 0..<count {
+        if !tracks.isEmpty {
+            let track = tracks[i % tracks.count]
+            let start = 5 + (i / tracks.count) * seconds % 40
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/sox")
+            process.arguments = ["\(music)/\(track)", folder.appendingPathComponent(String(format: "clip%05d.ogg", i)).path,
+                                 "trim", "\(start)", "\(seconds)"]
+            try process.run()
+            process.waitUntilExit()
+        } else {
+            try syntheticWAV(seconds: seconds, seed: i).write(to: folder.appendingPathComponent(String(format: "clip%05d.wav", i)))
+        }
+    }
+    try Data().write(to: done)
+}
+
+/// 44.1 kHz stereo 16-bit PCM: a few harmonic tones whose pitch depends on `seed`, plus noise.
+private func syntheticWAV(seconds: Int, seed: Int) -> Data {
+    let rate = 44100, frames = rate * seconds
+    var data = Data()
+    func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+    func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+    data.append(contentsOf: Array("RIFF".utf8)); u32(UInt32(36 + frames * 4)); data.append(contentsOf: Array("WAVEfmt ".utf8))
+    u32(16); u16(1); u16(2); u32(UInt32(rate)); u32(UInt32(rate * 4)); u16(4); u16(16)
+    data.append(contentsOf: Array("data".utf8)); u32(UInt32(frames * 4))
+    var state = UInt64(seed + 1) &* 0x9E3779B97F4A7C15
+    let f0 = 110.0 * pow(2, Double(seed % 24) / 12)
+    for n in 0..<frames {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        let noise = Double(Int64(bitPattern: state) >> 11) / Double(1 << 52) * 0.02
+        let t = Double(n) / Double(rate)
+        let v = (1...4).reduce(0.0) { $0 + sin(2 * .pi * f0 * Double($1) * t) / Double($1) } * 0.2 + noise
+        let s = Int16(max(-1, min(1, v)) * 32767)
+        u16(UInt16(bitPattern: s)); u16(UInt16(bitPattern: s))
+    }
+    return data
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import FAD
+import Foundation
+
+/// Which model and which of its layers produce the embeddings.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("Model (see `fad models list`).", valueName: "name"))
+    var model: String = ModelCatalog.defaultModel
+
+    @Option(help: ArgumentHelp("Embedding layer (default: the model's FAD layer).", valueName: "layer"))
+    var layer: String?
+
+    @Option(help: ArgumentHelp("Hop between analysis windows, in front-end frames (default: the model's own).", valueName: "frames"))
+    var hop: Int?
+
+    @Option(help: ArgumentHelp("Resampler converter.", valueName: "quality"))
+    var resampler: ResamplerQuality = .bestSinc
+
+    func validate() throws {
+        guard ModelRegistry.names.contains(model) else {
+            throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
+        }
+        if let hop, hop < 1 { throw ValidationError("--hop must be at least 1") }
+    }
+}
+
+extension ResamplerQuality: ExpressibleByArgument {}
+
+/// How a run uses the machine and reports trouble.
+struct RunOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Worker threads (results do not depend on it).", valueName: "n"))
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Embedding cache folder (default: $FAD_CACHE_DIR, $XDG_CACHE_HOME/fad or ~/.cache/fad).", valueName: "dir"))
+    var cacheDir: String?
+
+    @Flag(help: "Do not read or write the embedding cache.")
+    var noCache = false
+
+    @Flag(help: "Stop at the first unreadable file instead of skipping it.")
+    var strict = false
+
+    @Flag(name: .shortAndLong, help: "No progress or warnings on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    var cache: EmbeddingCache? {
+        noCache ? nil : EmbeddingCache(directory: cacheDir.map { URL(fileURLWithPath: $0) } ?? EmbeddingCache.defaultDirectory)
+    }
+}

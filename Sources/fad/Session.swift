@@ -1,0 +1,76 @@
+import FAD
+import Foundation
+
+/// Resolves a command's inputs and, only when one of them is audio, loads the model: a run on
+/// `.npy` embeddings or saved statistics never touches a model.
+struct Session {
+    /// Resolved inputs, by the path the user gave.
+    let sources: [String: InputSource]
+    /// The loaded model and its extractor, when some input is audio.
+    let extractor: EmbeddingExtractor?
+    let layer: String
+    let metadata: StatisticsMetadata
+    let quiet: Bool
+
+    var model: AudioEmbeddingModel? { extractor?.model }
+
+    /// - Parameter extraLayers: layers needed besides the embedding layer (e.g. logits for KL).
+    init(inputs: [String], _ options: ModelOptions, _ run: RunOptions, extraLayers: [String] = []) throws {
+        var sources: [String: InputSource] = [:]
+        for input in inputs { sources[input] = try InputSource.resolve(input) }
+        self.sources = sources
+        self.quiet = run.quiet
+        let needsModel = sources.values.contains { if case .audio = $0 { return true } else { return false } }
+        if needsModel {
+            let model = try ModelRegistry.load(options.model)
+            let layer = options.layer ?? model.descriptor.defaultLayer
+            var layers = [layer]
+            for extra in extraLayers where !layers.contains(extra) && !model.descriptor.labels.isEmpty { layers.append(extra) }
+            let extractor = try EmbeddingExtractor(model: model, layers: layers, windowHop: options.hop, cache: run.cache,
+                                                   threads: run.threads, resampler: options.resampler)
+            let recipe = extractor.recipe
+            self.extractor = extractor
+            self.layer = layer
+            self.metadata = StatisticsMetadata(
+                model: recipe.model, layer: layer, frontEnd: recipe.frontEnd, files: 0,
+                extra: ["weightsDigest": recipe.weightsDigest, "windowHop": String(recipe.windowHop)])
+        } else {
+            self.extractor = nil
+            let saved = sources.values.compactMap { source -> URL? in
+                if case .statistics(let url) = source { return url } else { return nil }
+            }.first
+            if let saved {
+                self.metadata = try GaussianStatistics.read(from: saved).metadata
+                self.layer = metadata.layer
+            } else {
+                self.layer = options.layer ?? "embeddings"
+                self.metadata = StatisticsMetadata(model: "embeddings", layer: layer, frontEnd: "precomputed", files: 0)
+            }
+        }
+    }
+
+    /// Analyzes one input, checking that saved statistics come from the same model, layer,
+    /// front end and window hop as the embeddings they are compared with.
+    func analyze(_ path: String, request: AnalysisRequest) throws -> AnalyzedSet {
+        let analyzer = SetAnalyzer(extractor: extractor, layer: layer, statisticsMetadata: metadata, quiet: quiet)
+        let set = try analyzer.analyze(path, request: request)
+        if case .statistics = sources[path], extractor != nil, !set.statistics.metadata.isCompatible(with: metadata) {
+            let m = set.statistics.metadata
+            throw CommandError(description: "\(path): statistics were computed with \(m.model) layer \(m.layer) (\(m.frontEnd)), not \(metadata.model) layer \(metadata.layer) (\(metadata.frontEnd))")
+        }
+        return set
+    }
+
+    /// The model description for reports.
+    var modelInfo: ModelInfo {
+        ModelInfo(name: metadata.model, layer: layer, windowHop: metadata.extra["windowHop"].flatMap(Int.init),
+                  weightsDigest: metadata.extra["weightsDigest"])
+    }
+}
+
+extension SetInfo {
+    init(_ set: AnalyzedSet) {
+        self.init(path: set.path, files: set.statistics.metadata.files, frames: set.frameCount, cachedFiles: set.cachedFiles,
+                  failures: set.failures.map { FailureInfo(path: $0.path, reason: $0.reason) })
+    }
+}
