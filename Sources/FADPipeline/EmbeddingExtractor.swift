@@ -43,16 +43,24 @@ public final class EmbeddingExtractor: @unchecked Sendable {
                                      frontEnd: d.frontEnd, windowHop: windowHop ?? d.windowFrames)
     }
 
-    /// Embeds `files`, calling `deliver` once per file in file order with the embeddings or the
-    /// reason the file could not be used.
+    /// Embeds `files`, calling `deliver` once per file in file order with the embeddings, or a
+    /// ``FileFailure`` saying why that file could not be used, or another error when the run
+    /// itself cannot go on (a model that cannot run, a cache that cannot be written).
     public func run(_ files: [InputFile], progress: ProgressReporter? = nil,
-                    deliver: (Int, Result<FileEmbeddings, FileFailure>) -> Void) {
+                    deliver: (Int, Result<FileEmbeddings, Error>) -> Void) {
         let recipe = self.recipe
         orderedParallelMap(count: files.count, threads: threads, work: { index in
             defer { progress?.advance() }
             return Result { try self.embed(files[index], recipe: recipe) }
-                .mapError { FileFailure(describing: $0, path: files[index].url.path) }
+                .mapError { Self.isAboutTheRun($0) ? $0 : FileFailure(describing: $0, path: files[index].url.path) }
         }, deliver: deliver)
+    }
+
+    /// Errors that would repeat for every file: stop instead of skipping files one by one.
+    static func isAboutTheRun(_ error: Error) -> Bool {
+        if let e = error as? ModelError { return e.kind != .invalidInput }
+        if case PipelineError.cacheUnwritable = error { return true }
+        return false
     }
 
     private func embed(_ file: InputFile, recipe: EmbeddingCache.Recipe) throws -> FileEmbeddings {

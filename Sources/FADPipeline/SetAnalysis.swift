@@ -75,7 +75,7 @@ public struct SetAnalyzer: Sendable {
                     deliver(i, Result {
                         let matrix = try NPYArray.read(contentsOf: file.url).matrix(of: Float.self)
                         return FileEmbeddings(file: file, layers: [layer: matrix], fromCache: true)
-                    }.mapError { FileFailure(describing: $0, path: file.url.path) })
+                    }.mapError { FileFailure(describing: $0, path: file.url.path) as Error })
                 }
             }
         case .audio(let files):
@@ -90,7 +90,7 @@ public struct SetAnalyzer: Sendable {
     }
 
     private func gather(path: String, files: [InputFile], request: AnalysisRequest,
-                        produce: ((Int, Result<FileEmbeddings, FileFailure>) -> Void) -> Void) throws -> AnalyzedSet {
+                        produce: ((Int, Result<FileEmbeddings, Error>) -> Void) -> Void) throws -> AnalyzedSet {
         var running: RunningStatistics?
         var kept: [(key: String, frames: Matrix<Float>)] = []
         var logits: [String: [Float]] = [:]
@@ -102,8 +102,8 @@ public struct SetAnalyzer: Sendable {
         produce { _, result in
             guard firstError == nil else { return }
             switch result {
-            case .failure(let failure):
-                if request.strict { firstError = failure; return }
+            case .failure(let error):
+                guard let failure = error as? FileFailure, !request.strict else { firstError = error; return }
                 if !quiet { FileHandle.standardError.write(Data("fad: skipping \(failure)\n".utf8)) }
                 failures.append(failure)
             case .success(let embedded):

@@ -51,8 +51,8 @@ struct Classify: ParsableCommand {
                     case .success(let embedded):
                         let windows = embedded.layers[ClassifierLayers.probabilitiesLayer]!
                         files.append(FileOutput(path: embedded.file.url.path, probabilities: ClassifierLayers.clipProbabilities(windows)))
-                    case .failure(let failure):
-                        if runOptions.strict { firstError = failure }
+                    case .failure(let error):
+                        guard let failure = error as? FileFailure, !runOptions.strict else { firstError = error; return }
                         failures.append(FailureInfo(path: failure.path, reason: failure.reason))
                         if !runOptions.quiet { FileHandle.standardError.write(Data("fad: skipping \(failure)\n".utf8)) }
                     }

@@ -128,7 +128,7 @@ struct Score: ParsableCommand {
                 guard case .tooFewFramesForFADInfinity(let needed, let got) = error else { throw error }
                 score.fadInf = FADInfScore(value: nil, slope: nil, rSquared: nil, sampling: fadInfSampling.rawValue, seed: seed,
                                            minFrames: options.minFrames, steps: options.steps, points: nil,
-                                           error: "needs more than \(needed) frames, the set has \(got)")
+                                           error: "needs at least \(needed) frames, the set has \(got)")
             }
         }
         if chosen.contains(.kld) || klAuto {
