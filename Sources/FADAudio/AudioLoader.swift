@@ -27,7 +27,8 @@ public struct AudioLoader: Sendable {
     /// Mono samples at `targetSampleRate`.
     public func load(_ url: URL) throws -> [Float] {
         var out: [Float] = []
-        out.reserveCapacity((try? expectedFrames(for: url)) ?? 0)
+        // The header's length is a hint only (streams may report none or a wrong one).
+        out.reserveCapacity(min((try? expectedFrames(for: url)) ?? 0, 1 << 28))
         try stream(url) { out.append(contentsOf: $0) }
         return out
     }
@@ -65,7 +66,9 @@ public struct AudioLoader: Sendable {
     /// Number of samples `load` returns for a file whose header is right about its length.
     public func expectedFrames(for url: URL) throws -> Int {
         let info = try AudioFileInfo(contentsOf: url)
-        return Int((Int64(info.frames) * Int64(targetSampleRate) + Int64(info.sampleRate) - 1) / Int64(info.sampleRate))
+        let (product, overflow) = info.frames.multipliedReportingOverflow(by: targetSampleRate)
+        if overflow { return Int(min(Double(info.frames) * Double(targetSampleRate) / Double(info.sampleRate), 0x1p62)) }
+        return product / info.sampleRate + (product % info.sampleRate == 0 ? 0 : 1)
     }
 }
 

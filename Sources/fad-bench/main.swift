@@ -4,6 +4,7 @@
 import Foundation
 
 let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
+    "audio": runAudioBenchmarks,
     "metrics": runMetricsBenchmarks,
     "pipeline": runPipelineBenchmarks,
 ]

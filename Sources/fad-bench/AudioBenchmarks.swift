@@ -1,0 +1,119 @@
+// `fad-bench audio [FILE] [--runs N] [--no-python]`: decoding, resampling and log-mel speed on one
+// core, in audio-seconds per second (medians). Without FILE it builds a 60 s 44.1 kHz stereo
+// 16-bit WAV (and an Ogg Vorbis copy) from Wesnoth tracks in /tmp, and times librosa's
+// equivalent (load + resample with soxr_hq + melspectrogram) from /tmp/ref in the same run.
+import FAD
+import Foundation
+
+func runAudioBenchmarks(arguments: [String]) throws {
+    var runs = 5
+    var python = true
+    var files: [String] = []
+    var i = 0
+    while i < arguments.count {
+        switch arguments[i] {
+        case "--runs": runs = Int(arguments[i + 1]) ?? runs; i += 1
+        case "--no-python": python = false
+        default: files.append(arguments[i])
+        }
+        i += 1
+    }
+    if files.isEmpty { files = try makeBenchmarkAudio() }
+
+    for path in files {
+        let url = URL(fileURLWithPath: path)
+        let info = try AudioFileInfo(contentsOf: url)
+        let seconds = info.duration
+        print("\n\(path): \(info)")
+        func report(_ label: String, _ body: () throws -> Void) rethrows {
+            var times: [Double] = []
+            for _ in 0 ..< runs {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            let median = times.sorted()[times.count / 2]
+            print("  " + label.padding(toLength: 48, withPad: " ", startingAt: 0)
+                  + String(format: "%8.3f s  %8.0fx real time", median, seconds / median))
+        }
+        try report("decode only (libsndfile, interleaved)") {
+            let decoder = try AudioDecoder(url)
+            while try !decoder.read().isEmpty {}
+        }
+        for quality in [ResamplerQuality.bestSinc, .mediumSinc, .fastestSinc] {
+            try report("decode + downmix + resample 16k \(quality)") { _ = try AudioLoader(targetSampleRate: 16_000, quality: quality).load(url) }
+        }
+        try report("decode + downmix + resample 32k bestSinc") { _ = try AudioLoader(targetSampleRate: 32_000).load(url) }
+        let mono16 = try AudioLoader(targetSampleRate: 16_000).load(url)
+        let mono32 = try AudioLoader(targetSampleRate: 32_000).load(url)
+        for (name, configuration, samples) in [("musicnn", FrontEndConfiguration.musicnn, mono16),
+                                               ("vggish", .vggish, mono16), ("pannsCNN14 (32k)", .pannsCNN14, mono32)] {
+            let frontEnd = LogMelFrontEnd(configuration)
+            try report("log-mel \(name) only") { _ = try frontEnd(samples) }
+        }
+        let musicnn = LogMelFrontEnd(.musicnn)
+        for quality in [ResamplerQuality.bestSinc, .mediumSinc] {
+            try report("end to end musicnn (\(quality))") {
+                _ = try musicnn(AudioLoader(targetSampleRate: 16_000, quality: quality).load(url))
+            }
+        }
+        if python { try librosaReference(path, runs: runs, seconds: seconds) }
+    }
+}
+
+/// A 60 s 44.1 kHz stereo excerpt of Wesnoth music as 16-bit WAV and Ogg Vorbis in /tmp.
+private func makeBenchmarkAudio() throws -> [String] {
+    let wav = "/tmp/fad-bench-audio-60s.wav", ogg = "/tmp/fad-bench-audio-60s.ogg"
+    let music = "/usr/share/games/wesnoth/1.16/data/core/music/"
+    if !FileManager.default.fileExists(atPath: wav) {
+        try shell(["sox", music + "heroes_rite.ogg", music + "battle.ogg", "-b", "16", wav, "trim", "0", "60"])
+    }
+    if !FileManager.default.fileExists(atPath: ogg) {
+        try shell(["sox", wav, "-C", "5", ogg])
+    }
+    return [wav, ogg]
+}
+
+private func shell(_ arguments: [String], environment: [String: String] = [:]) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { $1 }
+    process.environment = env
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw NSError(domain: "fad-bench", code: Int(process.terminationStatus),
+                      userInfo: [NSLocalizedDescriptionKey: "\(arguments.joined(separator: " ")) failed"])
+    }
+}
+
+/// librosa's equivalent of the musicnn path, one thread, medians over `runs`.
+private func librosaReference(_ path: String, runs: Int, seconds: Double) throws {
+    let python = "/tmp/ref/bin/python"
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+        print("  (librosa reference skipped: \(python) not found)")
+        return
+    }
+    let script = """
+    import time, statistics, librosa, numpy as np, soundfile as sf
+    path, runs, secs = \(String(reflecting: path)), \(runs), \(seconds)
+    def med(f):
+        ts = []
+        for _ in range(runs):
+            t = time.perf_counter(); f(); ts.append(time.perf_counter() - t)
+        return statistics.median(ts)
+    def show(label, t): print("  %-48s %8.3f s  %8.0fx real time" % (label, t, secs / t))
+    show("librosa: soundfile decode only", med(lambda: sf.read(path, dtype="float32")))
+    for res in ("soxr_hq", "soxr_vhq"):
+        show("librosa: load mono 16k " + res, med(lambda: librosa.load(path, sr=16000, mono=True, res_type=res)))
+    y, _ = librosa.load(path, sr=16000, mono=True)
+    mel = lambda: np.log10(10000 * librosa.feature.melspectrogram(y=y, sr=16000, n_fft=512, hop_length=256, n_mels=96, pad_mode="reflect") + 1)
+    show("librosa: log-mel musicnn only", med(mel))
+    show("librosa: end to end musicnn (soxr_hq)", med(lambda: np.log10(10000 * librosa.feature.melspectrogram(
+        y=librosa.load(path, sr=16000, mono=True)[0], sr=16000, n_fft=512, hop_length=256, n_mels=96, pad_mode="reflect") + 1)))
+    """
+    try shell([python, "-c", script], environment: ["OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                                                    "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"])
+}
