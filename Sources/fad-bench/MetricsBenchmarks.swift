@@ -2,6 +2,7 @@
 // fadtk's way) on the same matrices in the same run, and covariance accumulation speed.
 //
 //   swift run -c release fad-bench metrics [--dims 128,753,2048] [--runs 5] [--python python3] [--no-python]
+//                                          [--python-runs-2048 1]   (SciPy's sqrtm takes minutes at d = 2048)
 import FAD
 import Foundation
 
@@ -62,10 +63,38 @@ for name, f in [("sqrtm", fd_sqrtm), ("fadtk", fd_fadtk)]:
 print(json.dumps(out))
 """
 
+private let pythonCov = """
+import json, sys, time
+import numpy as np
+x = np.load(sys.argv[1])
+runs = int(sys.argv[2])
+times = []
+for _ in range(runs):
+    t = time.perf_counter(); c = np.cov(x.astype(np.float64), rowvar=False); times.append(time.perf_counter() - t)
+print(json.dumps({"median_s": float(np.median(times))}))
+"""
+
+/// Runs `python -c script arguments…` and decodes the JSON object it prints.
+private func runPython(_ python: String, _ script: String, _ arguments: [String]) throws -> [String: Any] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [python, "-c", script] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0, let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        throw MetricsError.invalid(subject: "fad-bench metrics", reason: "python reference failed (status \(process.terminationStatus))")
+    }
+    return json
+}
+
 func runMetricsBenchmarks(arguments: [String]) throws {
     var dims = [128, 753, 2048]
     var runs = 5
     var python: String? = "python3"
+    var pythonRunsLarge = 1
     var k = 0
     while k < arguments.count {
         switch arguments[k] {
@@ -73,6 +102,7 @@ func runMetricsBenchmarks(arguments: [String]) throws {
         case "--runs": k += 1; runs = Int(arguments[k]) ?? runs
         case "--python": k += 1; python = arguments[k]
         case "--no-python": python = nil
+        case "--python-runs-2048": k += 1; pythonRunsLarge = Int(arguments[k]) ?? pythonRunsLarge
         default: throw MetricsError.invalid(subject: "fad-bench metrics", reason: "unknown argument \(arguments[k])")
         }
         k += 1
@@ -83,7 +113,8 @@ func runMetricsBenchmarks(arguments: [String]) throws {
     defer { try? FileManager.default.removeItem(at: tmp) }
 
     print("== covariance accumulation (RunningStatistics.add, files of 64 frames, float32 in, float64 sums)")
-    print("d\tframes\tmedian_s\tframes/s\tGFLOP/s(syrk n·d²)")
+    print("load average: \((try? String(contentsOfFile: "/proc/loadavg")) ?? "?")", terminator: "")
+    print("d\tframes\tmedian_s\tframes/s\tGFLOP/s(syrk n·d²)\tnumpy_np.cov_s\tspeedup_vs_numpy")
     var statistics: [Int: (GaussianStatistics, GaussianStatistics)] = [:]
     for d in dims {
         let n = max(2 * d + 200, 4096)
@@ -104,13 +135,21 @@ func runMetricsBenchmarks(arguments: [String]) throws {
             })
         }
         let t = median(times)
-        print(String(format: "%d\t%d\t%.4f\t%.0f\t%.1f", d, n, t, Double(n) / t, Double(n) * Double(d) * Double(d) / t / 1e9))
+        var line = String(format: "%d\t%d\t%.4f\t%.0f\t%.1f", d, n, t, Double(n) / t, Double(n) * Double(d) * Double(d) / t / 1e9)
+        if let python {
+            let path = tmp.appendingPathComponent("frames_\(d).npy")
+            try NPYArray(framesA, dtype: .float32).write(to: path)
+            let json = try runPython(python, pythonCov, [path.path, String(runs)])
+            let numpy = (json["median_s"] as! NSNumber).doubleValue
+            line += String(format: "\t%.4f\t%.1fx", numpy, numpy / t)
+        }
+        print(line)
         var b = RunningStatistics(dimension: d)
         b.add(framesB)
         statistics[d] = (try last.finalized(metadata: meta), try b.finalized(metadata: meta))
     }
 
-    print("\n== Fréchet distance: fad (dsyevd, symmetric) vs SciPy sqrtm (pytorch-fid) and fadtk (sqrtm + eig + inv)")
+    print("\n== Fréchet distance: fad (pivoted Cholesky + symmetric eigenvalues) vs SciPy sqrtm (pytorch-fid) and fadtk (sqrtm + eig + inv)")
     print("d\tfad_s\tsqrtm_s\tfadtk_s\tspeedup_vs_sqrtm\tspeedup_vs_fadtk\tfad_value\tsqrtm_value\tfadtk_value")
     for d in dims {
         let (a, b) = statistics[d]!
@@ -124,19 +163,8 @@ func runMetricsBenchmarks(arguments: [String]) throws {
             try NPYArray(shape: [d, d], values: a.covariance.values).write(to: paths[1])
             try NPYArray(shape: [d], values: b.mean).write(to: paths[2])
             try NPYArray(shape: [d, d], values: b.covariance.values).write(to: paths[3])
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            let pyRuns = d >= 2048 ? 3 : runs
-            process.arguments = [python, "-c", pythonFD] + paths.map(\.path) + [String(pyRuns)]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0,
-                  let json = try JSONSerialization.jsonObject(with: data) as? [String: [String: Double]] else {
-                throw MetricsError.invalid(subject: "fad-bench metrics", reason: "python reference failed (status \(process.terminationStatus))")
-            }
+            let pyRuns = d >= 2048 ? pythonRunsLarge : runs
+            let json = try runPython(python, pythonFD, paths.map(\.path) + [String(pyRuns)]) as! [String: [String: Double]]
             let sq = json["sqrtm"]!, fk = json["fadtk"]!
             line += String(format: "\t%.4f\t%.4f\t%.1fx\t%.1fx\t%.10g\t%.10g\t%.10g", sq["median_s"]!, fk["median_s"]!,
                            sq["median_s"]! / ours, fk["median_s"]! / ours, value, sq["value"]!, fk["value"]!)
