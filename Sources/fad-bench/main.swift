@@ -4,7 +4,7 @@
 import Foundation
 
 let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
-    :
+    "torch-models": runTorchModelBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
