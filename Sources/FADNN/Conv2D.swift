@@ -33,8 +33,10 @@ public enum Padding: Sendable, Hashable {
 /// A 2-D convolution over NHWC tensors, computed as im2col + SGEMM with a fused epilogue
 /// (bias, activation, then an optional per-channel affine: a BatchNorm that follows the activation).
 ///
-/// The batch is processed in chunks of whole output rows whose im2col matrix stays under
-/// `chunkFloats` values, so many windows share one GEMM while the scratch memory stays bounded.
+/// The batch (all items, all positions) is cut into GEMM tiles of whole output rows, about
+/// `chunkFloats / K` positions each (clamped to 512...4096), whatever the batch boundaries: many
+/// windows share a GEMM, the scratch stays bounded, and tiles depend on shapes only, so results do
+/// not depend on the number of worker threads that run them (see `BLAS`).
 /// Rows of the im2col matrix are ordered (kernel row, kernel column, input channel), which is the
 /// row-major flattening of an HWIO kernel: the weights are the GEMM's B matrix as stored.
 public struct Conv2D: Sendable {
@@ -51,8 +53,8 @@ public struct Conv2D: Sendable {
     public var activation: Activation
     /// Applied after the activation (a BatchNorm after a ReLU cannot be folded into the weights).
     public var postAffine: ChannelAffine?
-    /// Upper bound of the im2col scratch, in floats (default 4 Mi floats = 16 MiB).
-    public var chunkFloats: Int = 1 << 22
+    /// Target im2col floats per GEMM tile (default 256 Ki floats = 1 MiB).
+    public var chunkFloats: Int = 1 << 18
 
     /// A convolution from a TensorFlow-layout (HWIO) kernel.
     public init(hwio kernel: [Float], kernelHeight: Int, kernelWidth: Int, inputChannels: Int, outputChannels: Int,
@@ -165,61 +167,53 @@ public struct Conv2D: Sendable {
         let totalRows = n * oh
         guard totalRows > 0, ow > 0 else { return }
         let k = kernelHeight * kernelWidth * cin
-        let rowsPerChunk = max(1, min(totalRows, chunkFloats / max(1, ow * k)))
+        let tilePositions = min(4096, max(512, chunkFloats / max(1, k)))
+        let rowsPerTile = max(1, min(totalRows, tilePositions / ow))
         let isPointwise = kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
             && vertical.before == 0 && horizontal.before == 0
-        var columns = [Float](repeating: 0, count: isPointwise ? 0 : rowsPerChunk * ow * k)
+        let workers = max(1, min(BLAS.threads, (totalRows + rowsPerTile - 1) / rowsPerTile))
+        var columns = [Float](repeating: 0, count: isPointwise ? 0 : workers * rowsPerTile * ow * k)
         var scratch: [Float] = []
-        if case .maxOverWidth = sink { scratch = [Float](repeating: 0, count: rowsPerChunk * ow * cout) }
+        if case .maxOverWidth = sink { scratch = [Float](repeating: 0, count: workers * rowsPerTile * ow * cout) }
 
         input.values.withUnsafeBufferPointer { xBuffer in
         weights.withUnsafeBufferPointer { wBuffer in
         columns.withUnsafeMutableBufferPointer { colBuffer in
         scratch.withUnsafeMutableBufferPointer { scratchBuffer in
             let x = xBuffer.baseAddress!
-            var firstRow = 0
-            while firstRow < totalRows {
-                let rows = min(rowsPerChunk, totalRows - firstRow)
-                let firstPosition = firstRow * ow
+            BLAS.forEachTile(count: totalRows, tile: rowsPerTile) { tile, worker in
+                let m = tile.count * ow
+                let firstPosition = tile.lowerBound * ow
+                let a: UnsafePointer<Float>
+                if isPointwise {
+                    a = x + firstPosition * cin
+                } else {
+                    let cols = colBuffer.baseAddress! + worker * rowsPerTile * ow * k
+                    for p in 0..<m {
+                        let position = firstPosition + p
+                        self.im2col(x, row: position / ow, ox: position % ow, oh: oh, h: h, w: w,
+                                    padTop: vertical.before, padLeft: horizontal.before, into: cols + p * k)
+                    }
+                    a = UnsafePointer(cols)
+                }
                 let c: UnsafeMutablePointer<Float>
                 switch sink {
                 case .full(let out): c = out + firstPosition * cout
-                case .maxOverWidth: c = scratchBuffer.baseAddress!
+                case .maxOverWidth: c = scratchBuffer.baseAddress! + worker * rowsPerTile * ow * cout
                 }
-                // Workers take GEMM rows (output positions) split at `BLAS.rowGranularity`, through
-                // im2col -> GEMM -> epilogue; the split cannot change a bit (see `BLAS`).
-                BLAS.parallelRanges(count: rows * ow, granularity: BLAS.rowGranularity) { piece in
-                    let a: UnsafePointer<Float>
-                    if isPointwise {
-                        a = x + (firstPosition + piece.lowerBound) * cin
-                    } else {
-                        let cols = colBuffer.baseAddress!
-                        for p in piece {
-                            let position = firstPosition + p
-                            self.im2col(x, row: position / ow, ox: position % ow, oh: oh, h: h, w: w,
-                                        padTop: vertical.before, padLeft: horizontal.before, into: cols + p * k)
-                        }
-                        a = UnsafePointer(cols + piece.lowerBound * k)
-                    }
-                    let cPiece = c + piece.lowerBound * cout
-                    BLAS.sgemm(m: piece.count, n: cout, k: k, a: a, lda: k, b: wBuffer.baseAddress!, ldb: cout,
-                               c: cPiece, ldc: cout)
-                    self.epilogue(cPiece, positions: piece.count)
-                }
+                BLAS.sgemm(m: m, n: cout, k: k, a: a, lda: k, b: wBuffer.baseAddress!, ldb: cout, c: c, ldc: cout)
+                self.epilogue(c, positions: m)
                 if case .maxOverWidth(let out) = sink {
-                    BLAS.parallelRanges(count: rows) { piece in
-                        for r in piece {
-                            let dst = out + (firstRow + r) * cout
-                            let src = c + r * ow * cout
-                            for o in 0..<cout { dst[o] = src[o] }
-                            for p in 1..<max(1, ow) {
-                                let s = src + p * cout
-                                for o in 0..<cout where s[o] > dst[o] { dst[o] = s[o] }
-                            }
+                    for r in 0..<tile.count {
+                        let dst = out + (tile.lowerBound + r) * cout
+                        let src = c + r * ow * cout
+                        for o in 0..<cout { dst[o] = src[o] }
+                        for p in 1..<max(1, ow) {
+                            let s = src + p * cout
+                            for o in 0..<cout where s[o] > dst[o] { dst[o] = s[o] }
                         }
                     }
                 }
-                firstRow += rows
             }
         }}}}
     }

@@ -5,14 +5,14 @@ import Dispatch
 ///
 /// Thread-count independence: OpenBLAS 0.3.21's own threading does NOT give the same bits for 1
 /// and 2 threads (its threaded driver blocks K differently from the serial one, so partial sums
-/// round differently; measured up to ~3e-5 absolute on musicnn-sized GEMMs). Nor is an arbitrary
-/// split of the rows of C invariant: the last, partial M tile of a call goes through other
-/// micro-kernel code. FADNN therefore keeps OpenBLAS serial (`openblas_set_num_threads(1)`,
-/// process-wide, on first use) and splits the rows of each GEMM between its own workers at
-/// multiples of `rowGranularity` (96, a multiple of every SGEMM M-unroll of OpenBLAS's x86 kernels),
-/// so every row is computed by the same tile code with the same K blocking (which depends on K
-/// only) whatever the worker count. `FADNNTests` checks 1, 2 and 3 workers bit for bit on the
-/// models' shapes.
+/// round differently; measured up to ~3e-5 absolute on musicnn-sized GEMMs). Nor does splitting
+/// the rows of one product between calls: a row's result depends on where it falls in OpenBLAS's
+/// M blocking and micro-kernel tiles (measured on Zen: rows 104508.. of a [125664 x 32] x [32 x 51]
+/// product change when the call is split at row 62784, a multiple of every M unroll). So FADNN
+/// keeps OpenBLAS serial (`openblas_set_num_threads(1)`, process-wide, on first use) and cuts each
+/// layer into GEMM TILES whose sizes depend on the layer's shapes only; worker threads merely
+/// decide who runs which tile. Every tile is the same serial OpenBLAS call whatever the worker
+/// count, hence bit-identical results (checked by `FADNNTests` for 1, 2 and 3 workers).
 public enum BLAS {
     private static let serialise: Void = { openblas_set_num_threads(1) }()
     nonisolated(unsafe) private static var workerCount = 2
@@ -38,33 +38,40 @@ public enum BLAS {
                     beta, c, blasint(ldc))
     }
 
-    /// Row splits of a GEMM happen at multiples of this (see above).
-    public static let rowGranularity = 96
+    /// Rows per tile of `parallelSgemm`.
+    public static let denseTileRows = 256
 
-    /// The same product with the rows of C split between `threads` workers (A not transposed).
+    /// The same product computed as serial calls on fixed tiles of `denseTileRows` rows of C,
+    /// run by `threads` workers (A not transposed).
     public static func parallelSgemm(m: Int, n: Int, k: Int,
                                      a: UnsafePointer<Float>, lda: Int,
                                      b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
                                      c: UnsafeMutablePointer<Float>, ldc: Int,
                                      alpha: Float = 1, beta: Float = 0) {
-        parallelRanges(count: m, granularity: rowGranularity) { rows in
+        forEachTile(count: m, tile: denseTileRows) { rows, _ in
             sgemm(m: rows.count, n: n, k: k, a: a + rows.lowerBound * lda, lda: lda,
                   b: b, ldb: ldb, transposeB: transposeB, c: c + rows.lowerBound * ldc, ldc: ldc,
                   alpha: alpha, beta: beta)
         }
     }
 
-    /// Runs `body` on contiguous pieces of 0..<count, at most one per worker, whose boundaries are
-    /// multiples of `granularity`, and returns when all are done.
-    public static func parallelRanges(count: Int, granularity: Int = 1, _ body: (Range<Int>) -> Void) {
+    /// Calls `body(range, worker)` for the tiles [0, tile), [tile, 2 tile), ... of 0..<count, spread
+    /// over `threads` workers (worker w runs tiles w, w + threads, ...; `worker` indexes per-worker
+    /// scratch). The tiles do not depend on the worker count. Returns when all are done.
+    public static func forEachTile(count: Int, tile: Int, _ body: (Range<Int>, Int) -> Void) {
         guard count > 0 else { return }
-        let units = (count + granularity - 1) / granularity
-        let pieces = max(1, min(threads, units))
-        if pieces == 1 { body(0..<count); return }
-        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-            let lo = min(count, units * piece / pieces * granularity)
-            let hi = min(count, units * (piece + 1) / pieces * granularity)
-            if lo < hi { body(lo..<hi) }
+        let tile = max(1, tile)
+        let tiles = (count + tile - 1) / tile
+        let workers = min(threads, tiles)
+        withoutActuallyEscaping(body) { body in
+            let run: (Int) -> Void = { worker in
+                var t = worker
+                while t < tiles {
+                    body((t * tile) ..< min(count, (t + 1) * tile), worker)
+                    t += workers
+                }
+            }
+            if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
         }
     }
 }

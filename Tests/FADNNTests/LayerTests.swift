@@ -147,24 +147,27 @@ final class LayerTests: XCTestCase {
         }
     }
 
-    /// The premise of the above: a row of C does not depend on which other rows share the call when
-    /// calls start at multiples of `BLAS.rowGranularity`.
-    func testGEMMRowsAreSplitInvariant() {
-        let (m, n, k) = (300, 204, 3927)
+    /// Why FADNN tiles instead of splitting rows: with OpenBLAS, a row of C may depend on how the
+    /// rows are split between calls. Documents the premise; if a BLAS makes rows split-invariant
+    /// this still passes (it only asserts that one fixed call sequence is reproducible).
+    func testGEMMTileSequenceIsReproducible() {
+        let (m, n, k) = (3000, 51, 32)
         let a = random(m * k, seed: 20), b = random(k * n, seed: 21)
-        var whole = [Float](repeating: 0, count: m * n)
-        var split = whole
-        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
-            whole.withUnsafeMutableBufferPointer { c in
-                BLAS.sgemm(m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
-            }
-            split.withUnsafeMutableBufferPointer { c in
-                for (lo, hi) in [(0, 96), (96, 288), (288, 300)] {
-                    BLAS.sgemm(m: hi - lo, n: n, k: k, a: a.baseAddress! + lo * k, lda: k, b: b.baseAddress!, ldb: n,
-                               c: c.baseAddress! + lo * n, ldc: n)
-                }
-            }
-        }}
-        XCTAssertTrue(whole == split, "differs by \(maxAbsDifference(whole, split))")
+        func product() -> [Float] {
+            var c = [Float](repeating: 0, count: m * n)
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+                BLAS.parallelSgemm(m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
+            }}}
+            return c
+        }
+        let saved = BLAS.threads
+        defer { BLAS.threads = saved }
+        BLAS.threads = 1
+        let one = product()
+        BLAS.threads = 2
+        XCTAssertTrue(one == product())
+        var reference = [Float](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n { var s: Double = 0; for l in 0..<k { s += Double(a[i * k + l]) * Double(b[l * n + j]) }; reference[i * n + j] = Float(s) } }
+        XCTAssertLessThan(maxAbsDifference(one, reference), 1e-4)
     }
 }

@@ -1,0 +1,73 @@
+import FADArrays
+
+/// One layer a model can expose as an embedding.
+public struct LayerDescriptor: Sendable, Hashable {
+    public let name: String
+    public let dimension: Int
+
+    public init(name: String, dimension: Int) { self.name = name; self.dimension = dimension }
+}
+
+/// What a model is: its id, the audio and front end it expects, its windows, layers and labels,
+/// and a digest of its weights (so that caches keyed on it change when the weights change).
+public struct ModelDescriptor: Sendable {
+    /// Registry id, e.g. "msd-musicnn".
+    public let name: String
+    /// Mono samples per second that `analyze(samples:)` expects.
+    public let sampleRate: Int
+    /// The front end, described (its parameters; the configuration itself lives in FADFeatures).
+    public let frontEnd: String
+    /// Front-end frames per model window (187 = 3 s for musicnn).
+    public let windowFrames: Int
+    /// Front-end frame hop in samples (256 for musicnn), to convert windows to time.
+    public let frameHop: Int
+    public let layers: [LayerDescriptor]
+    /// The layer a FAD computation uses by default.
+    public let defaultLayer: String
+    /// Output tags, in logit order.
+    public let labels: [String]
+    /// FNV-1a 64 of the weights file, in hex.
+    public let weightsDigest: String
+
+    public init(name: String, sampleRate: Int, frontEnd: String, windowFrames: Int, frameHop: Int,
+                layers: [LayerDescriptor], defaultLayer: String, labels: [String], weightsDigest: String) {
+        self.name = name; self.sampleRate = sampleRate; self.frontEnd = frontEnd
+        self.windowFrames = windowFrames; self.frameHop = frameHop; self.layers = layers
+        self.defaultLayer = defaultLayer; self.labels = labels; self.weightsDigest = weightsDigest
+    }
+
+    /// The layer named `name`, or `.unknownLayer`.
+    public func layer(_ name: String) throws -> LayerDescriptor {
+        guard let layer = layers.first(where: { $0.name == name }) else {
+            throw ModelError(path: self.name, kind: .unknownLayer,
+                             reason: "no layer \"\(name)\"; layers: \(layers.map(\.name).joined(separator: ", "))")
+        }
+        return layer
+    }
+}
+
+/// Per-window outputs of a model: one row per window.
+public struct ModelOutput: Sendable {
+    /// The requested layers, each [windows, dimension].
+    public var embeddings: [String: Matrix<Float>]
+    /// [windows, labels], before the output activation.
+    public var logits: Matrix<Float>?
+    /// [windows, labels]: sigmoid of the logits for the musicnn taggers.
+    public var probabilities: Matrix<Float>?
+    /// First front-end frame of each window.
+    public var windowStarts: [Int]
+
+    public init(embeddings: [String: Matrix<Float>], logits: Matrix<Float>?, probabilities: Matrix<Float>?,
+                windowStarts: [Int]) {
+        self.embeddings = embeddings; self.logits = logits; self.probabilities = probabilities
+        self.windowStarts = windowStarts
+    }
+}
+
+/// A pretrained audio model that maps mono audio to per-window embeddings (and tags).
+public protocol AudioEmbeddingModel: AnyObject, Sendable {
+    var descriptor: ModelDescriptor { get }
+    /// samples: mono at `descriptor.sampleRate`. Returns per-window outputs; `windowHop` in
+    /// front-end frames (nil = the model's default, which for musicnn is one window: no overlap).
+    func analyze(samples: [Float], layers: Set<String>, windowHop: Int?) throws -> ModelOutput
+}

@@ -1,0 +1,24 @@
+import FADNN
+
+/// The error of FADModels: a model that cannot be found, loaded or run, naming the file (or model)
+/// and the reason.
+public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
+    public enum Kind: String, Sendable, Equatable {
+        case unknownModel, unknownLayer, weightsNotFound, invalidWeights, invalidInput
+    }
+
+    public var path: String
+    public var kind: Kind
+    public var reason: String
+
+    public init(path: String, kind: Kind, reason: String) {
+        self.path = path; self.kind = kind; self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+
+    /// A weights-file error from FADNN, re-labelled.
+    init(_ error: NNError) {
+        self.init(path: error.path, kind: .invalidWeights, reason: error.reason)
+    }
+}

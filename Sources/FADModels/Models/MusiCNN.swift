@@ -1,0 +1,182 @@
+// Port of musicnn's `build_musicnn` (musicnn/models.py, musicnn 0.1.0, ISC licence) for the
+// released MTT_musicnn and MSD_musicnn checkpoints, inference only.
+import Foundation
+import FADArrays
+import FADNN
+
+/// Which training set a musicnn checkpoint comes from (MagnaTagATune or the Million Song Dataset).
+public enum MusicnnDataset: String, Sendable, CaseIterable {
+    case mtt = "MTT", msd = "MSD"
+}
+
+/// musicnn (Pons & Serra 2019): a musically motivated CNN over 3 s log-mel windows.
+///
+/// Front: BatchNorm over the single input channel; two timbral convolutions ([7, 38] and [7, 67]
+/// -> 204, time zero-padded 3 + 3, valid in frequency) and three temporal ones ([128|64|32, 1] -> 51,
+/// TF 'same'), each conv + ReLU + BatchNorm then max over frequency: [T, 561]. Mid: three
+/// [7, channels] -> 64 convolutions over the zero-padded time axis, the 2nd and 3rd residual:
+/// concatenated with the front to [T, 753]. Back: max and mean over time, INTERLEAVED
+/// ([max0, mean0, max1, ...], TF's flatten of concat([max, mean], 2)), BatchNorm, dense 1506 -> 200
+/// + ReLU, BatchNorm (= `penultimate`), dense 200 -> 50 = logits; sigmoid = tag probabilities.
+/// BatchNorm epsilon 1e-3 (TF default).
+///
+/// BatchNorms after a ReLU run as per-channel affines fused into the conv epilogue (exact); the
+/// back end's BatchNorm before the first dense layer is folded into it (exact); the input
+/// BatchNorm is applied to the input because the zero padding that follows is not normalised.
+public final class MusiCNN: AudioEmbeddingModel {
+    public static let windowFrames = 187
+    public static let bands = 96
+    static let epsilon: Float = 1e-3
+    static let frontEndDescription = "musicnn training front end: 16 kHz mono; STFT n_fft 512, hop 256, periodic Hann, centred (reflect); power; 96 Slaney mel bands 0-8000 Hz (Slaney norm); log10(1 + 10000 x)"
+
+    public let descriptor: ModelDescriptor
+    /// Windows per forward pass (bounds memory: ~1 MB of activations per window).
+    public let batchSize = 32
+    /// Maps mono samples at 16 kHz to the [frames, 96] log-mel; nil until a front end is provided.
+    public let frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)?
+
+    private let inputNorm: ChannelAffine
+    private let timbral: [Conv2D]
+    private let temporal: [Conv2D]
+    private let midEnd: [Conv2D]
+    private let penultimate: Dense
+    private let output: Dense
+
+    /// Loads the released checkpoint of `dataset` from the store (`musicnn/<MTT|MSD>_musicnn.*`).
+    public convenience init(_ dataset: MusicnnDataset, store: ModelStore = .default,
+                            frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = defaultMusicnnFrontEnd) throws {
+        let base = "musicnn/\(dataset.rawValue)_musicnn"
+        try self.init(name: "\(dataset.rawValue.lowercased())-musicnn", weights: try store.url(for: base + ".safetensors"),
+                      labels: try store.url(for: base + ".labels.txt"), frontEnd: frontEnd)
+    }
+
+    public init(name: String, weights: URL, labels labelsURL: URL,
+                frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = defaultMusicnnFrontEnd) throws {
+        let reader = try WeightReader(weights)
+        let eps = Self.epsilon
+        func bn(_ index: Int, _ channels: Int) throws -> BatchNorm {
+            try reader.batchNorm(index == 0 ? "batch_normalization" : "batch_normalization_\(index)", channels: channels, epsilon: eps)
+        }
+        func conv(_ index: Int, _ kh: Int, _ kw: Int, _ cin: Int, _ cout: Int, padding: Padding,
+                  norm: Int, storedShape: [Int]? = nil) throws -> Conv2D {
+            let prefix = index == 0 ? "conv2d" : "conv2d_\(index)"
+            return Conv2D(hwio: try reader.floats("\(prefix)/kernel", storedShape ?? [kh, kw, cin, cout]),
+                          kernelHeight: kh, kernelWidth: kw, inputChannels: cin, outputChannels: cout,
+                          bias: try reader.floats("\(prefix)/bias", [cout]), padding: padding,
+                          activation: .relu, postAffine: try bn(norm, cout).affine)
+        }
+        let timePad = Padding.explicit(top: 3, bottom: 3, left: 0, right: 0)
+        inputNorm = try bn(0, 1).affine
+        timbral = [try conv(0, 7, 38, 1, 204, padding: timePad, norm: 1),
+                   try conv(1, 7, 67, 1, 204, padding: timePad, norm: 2)]
+        temporal = [try conv(2, 128, 1, 1, 51, padding: .same, norm: 3),
+                    try conv(3, 64, 1, 1, 51, padding: .same, norm: 4),
+                    try conv(4, 32, 1, 1, 51, padding: .same, norm: 5)]
+        // TF convolves [T, C, 1] maps with [7, C] kernels (HWIO [7, C, 1, 64]); the same memory read
+        // as [7, 1, C, 64] is a 7x1 convolution over [T, 1, C] channels-last maps.
+        midEnd = [try conv(5, 7, 1, 561, 64, padding: timePad, norm: 6, storedShape: [7, 561, 1, 64]),
+                  try conv(6, 7, 1, 64, 64, padding: timePad, norm: 7, storedShape: [7, 64, 1, 64]),
+                  try conv(7, 7, 1, 64, 64, padding: timePad, norm: 8, storedShape: [7, 64, 1, 64])]
+        penultimate = Dense(inOut: try reader.floats("dense/kernel", [1506, 200]), inputs: 1506, outputs: 200,
+                            bias: try reader.floats("dense/bias", [200]), activation: .relu,
+                            postAffine: try bn(10, 200).affine)
+            .foldingPreceding(try bn(9, 1506).affine)
+        output = Dense(inOut: try reader.floats("dense_1/kernel", [200, 50]), inputs: 200, outputs: 50,
+                       bias: try reader.floats("dense_1/bias", [50]))
+        try reader.finish()
+        self.frontEnd = frontEnd
+        descriptor = ModelDescriptor(
+            name: name, sampleRate: 16000, frontEnd: Self.frontEndDescription, windowFrames: Self.windowFrames,
+            frameHop: 256,
+            layers: [LayerDescriptor(name: "max_pool", dimension: 753), LayerDescriptor(name: "mean_pool", dimension: 753),
+                     LayerDescriptor(name: "penultimate", dimension: 200)],
+            defaultLayer: "max_pool", labels: try readLabels(labelsURL, count: 50),
+            weightsDigest: try WeightReader.digest(weights))
+    }
+
+    /// Outputs of one batch of windows.
+    public struct Activations: Sendable {
+        public var maxPool: Tensor      // [B, 753]
+        public var meanPool: Tensor     // [B, 753]
+        public var penultimate: Tensor  // [B, 200]
+        public var logits: Tensor       // [B, 50]
+    }
+
+    /// The network on windows [B, T, 96, 1] of log-mel (T = 187 for the released models; the
+    /// architecture accepts any T >= 1).
+    public func forward(_ windows: Tensor) -> Activations {
+        precondition(windows.rank == 4 && windows.shape[2] == Self.bands && windows.shape[3] == 1,
+                     "MusiCNN: expected [B, T, 96, 1], got \(windows.shape)")
+        var x = windows
+        inputNorm.apply(to: &x)
+        let front = Tensor.concatenatingLastAxis(timbral.map { $0.maxOverWidth(x) } + temporal.map { $0.maxOverWidth(x) })
+        let b = front.shape[0], t = front.shape[1]
+        let c1 = midEnd[0](front.reshaped([b, t, 1, 561]))
+        let c2 = midEnd[1](c1) + c1
+        let c3 = midEnd[2](c2) + c2
+        let features = Tensor.concatenatingLastAxis([front, c1.reshaped([b, t, 64]), c2.reshaped([b, t, 64]),
+                                                     c3.reshaped([b, t, 64])])
+        let maxPool = features.reduced(over: 1, .max)
+        let meanPool = features.reduced(over: 1, .mean)
+        let interleaved = Tensor.concatenatingLastAxis([maxPool.reshaped([b, 753, 1]), meanPool.reshaped([b, 753, 1])])
+            .reshaped([b, 1506])
+        let hidden = penultimate(interleaved)
+        return Activations(maxPool: maxPool, meanPool: meanPool, penultimate: hidden, logits: output(hidden))
+    }
+
+    /// FLOPs (2 per multiply-add) of the convolutions and dense layers for one window of T frames.
+    public func flopsPerWindow(frames t: Int = windowFrames) -> Double {
+        timbral.map { $0.flops(height: t, width: Self.bands) }.reduce(0, +)
+            + temporal.map { $0.flops(height: t, width: Self.bands) }.reduce(0, +)
+            + midEnd.map { $0.flops(height: t, width: 1) }.reduce(0, +)
+            + penultimate.flops + output.flops
+    }
+
+    /// Runs the model on a [frames, 96] log-mel (see `Windowing` for windows and short clips).
+    public func analyze(logMel: Matrix<Float>, layers: Set<String>, windowHop: Int? = nil) throws -> ModelOutput {
+        for layer in layers { _ = try descriptor.layer(layer) }
+        guard logMel.columns == Self.bands else {
+            throw ModelError(path: descriptor.name, kind: .invalidInput, reason: "log-mel has \(logMel.columns) bands, expected 96")
+        }
+        guard logMel.rows > 0 else {
+            throw ModelError(path: descriptor.name, kind: .invalidInput, reason: "empty input (no log-mel frames)")
+        }
+        let windowing = try Windowing(length: Self.windowFrames, hop: windowHop ?? Self.windowFrames)
+        let starts = windowing.starts(frames: logMel.rows)
+        var maxPool: [Float] = [], meanPool: [Float] = [], hidden: [Float] = [], logits: [Float] = []
+        var first = 0
+        while first < starts.count {
+            let count = min(batchSize, starts.count - first)
+            let out = forward(windowing.batch(logMel, starts: starts[first ..< first + count]))
+            if layers.contains("max_pool") { maxPool += out.maxPool.values }
+            if layers.contains("mean_pool") { meanPool += out.meanPool.values }
+            if layers.contains("penultimate") { hidden += out.penultimate.values }
+            logits += out.logits.values
+            first += count
+        }
+        let n = starts.count
+        var embeddings: [String: Matrix<Float>] = [:]
+        if layers.contains("max_pool") { embeddings["max_pool"] = Matrix(rows: n, columns: 753, values: maxPool) }
+        if layers.contains("mean_pool") { embeddings["mean_pool"] = Matrix(rows: n, columns: 753, values: meanPool) }
+        if layers.contains("penultimate") { embeddings["penultimate"] = Matrix(rows: n, columns: 200, values: hidden) }
+        let logitMatrix = Matrix(rows: n, columns: 50, values: logits)
+        let probabilities = sigmoid(Tensor(logitMatrix)).matrix
+        return ModelOutput(embeddings: embeddings, logits: logitMatrix, probabilities: probabilities, windowStarts: starts)
+    }
+
+    public func analyze(samples: [Float], layers: Set<String>, windowHop: Int?) throws -> ModelOutput {
+        try analyze(logMel: try musicnnLogMel(samples, frontEnd: frontEnd, model: descriptor.name),
+                    layers: layers, windowHop: windowHop)
+    }
+}
+
+/// Runs a musicnn front end, or explains that none is configured.
+func musicnnLogMel(_ samples: [Float], frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)?, model: String) throws -> Matrix<Float> {
+    guard !samples.isEmpty else {
+        throw ModelError(path: model, kind: .invalidInput, reason: "empty audio (no samples)")
+    }
+    guard let frontEnd else {
+        throw ModelError(path: model, kind: .invalidInput, reason: "no log-mel front end configured for this model")
+    }
+    return try frontEnd(samples)
+}
