@@ -7,6 +7,7 @@ let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
     "audio": runAudioBenchmarks,
     "metrics": runMetricsBenchmarks,
     "pipeline": runPipelineBenchmarks,
+    "torch-models": runTorchModelBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
