@@ -1,6 +1,6 @@
 import CSampleRate
 
-/// libsamplerate's converters, best first.
+/// Resampling methods: libsamplerate's five converters, best first, and a native polyphase FIR.
 public enum ResamplerQuality: String, CaseIterable, Codable, Sendable {
     /// `SRC_SINC_BEST_QUALITY`: 97 dB SNR, 97 % bandwidth. The default: FAD compares spectra,
     /// so resampling artefacts must stay far below the content.
@@ -13,6 +13,11 @@ public enum ResamplerQuality: String, CaseIterable, Codable, Sendable {
     case zeroOrderHold
     /// `SRC_LINEAR`: linear interpolation, no anti-aliasing (for tests and speed only).
     case linear
+    /// Not libsamplerate: a Kaiser-windowed-sinc polyphase FIR on the exact rational ratio
+    /// (100 dB stopband, passband to 90 % of the lower Nyquist; see `PolyphaseResampler`), about
+    /// 30x faster than `bestSinc` for 44.1 -> 16 kHz. Ratios whose phase table would be huge
+    /// (coprime odd rates) use `bestSinc` instead.
+    case kaiserPolyphase
 
     var converter: Int32 {
         switch self {
@@ -21,6 +26,7 @@ public enum ResamplerQuality: String, CaseIterable, Codable, Sendable {
         case .fastestSinc: return Int32(SRC_SINC_FASTEST)
         case .zeroOrderHold: return Int32(SRC_ZERO_ORDER_HOLD)
         case .linear: return Int32(SRC_LINEAR)
+        case .kaiserPolyphase: return Int32(SRC_SINC_BEST_QUALITY)  // fallback for huge tables
         }
     }
 }
@@ -39,6 +45,7 @@ public final class StreamingResampler {
     public let label: String
 
     private let state: OpaquePointer?
+    private let polyphase: PolyphaseResampler?
     private let ratio: Double
     private var inputFrames = 0
     private var emittedFrames = 0
@@ -57,7 +64,12 @@ public final class StreamingResampler {
         }
         if inputRate == outputRate {
             state = nil
+            polyphase = nil
+        } else if quality == .kaiserPolyphase, let polyphase = PolyphaseResampler(inputRate: inputRate, outputRate: outputRate) {
+            state = nil
+            self.polyphase = polyphase
         } else {
+            polyphase = nil
             var error: Int32 = 0
             guard let state = src_new(quality.converter, 1, &error) else {
                 throw AudioFileError(path: label, reason: .resamplingFailed(String(cString: src_strerror(error))))
@@ -71,6 +83,7 @@ public final class StreamingResampler {
     /// Resamples the next block; `emit` receives zero or more output blocks.
     public func process(_ input: UnsafeBufferPointer<Float>, emit: (UnsafeBufferPointer<Float>) throws -> Void) throws {
         inputFrames += input.count
+        if let polyphase { return try polyphase.process(input, emit: emit) }
         guard state != nil else {
             emittedFrames += input.count
             if !input.isEmpty { try emit(input) }
@@ -83,6 +96,7 @@ public final class StreamingResampler {
     /// Ends the stream: drains libsamplerate and emits the tail, trimmed or zero-padded to the
     /// exact output length.
     public func finish(emit: (UnsafeBufferPointer<Float>) throws -> Void) throws {
+        if let polyphase { return try polyphase.finish(emit: emit) }
         guard state != nil else { return }
         try run(UnsafeBufferPointer(start: nil, count: 0), endOfInput: true)
         let expected = Int((Int64(inputFrames) * Int64(outputRate) + Int64(inputRate) - 1) / Int64(inputRate))

@@ -91,6 +91,16 @@ final class DecodingTests: XCTestCase {
         }
     }
 
+    func testPolyphaseIsExactlyIndependentOfBlockSize() throws {
+        for name in ["aiff_s16_mono_96k.aiff", "wav_f32_stereo_22k.wav", "wav_s16_mono_8k.wav", "mp3_stereo_44k.mp3"] {
+            let url = Fixtures.url("audio/\(name)")
+            let whole = try AudioLoader(targetSampleRate: 16_000, quality: .kaiserPolyphase, blockFrames: 1 << 20).load(url)
+            let small = try AudioLoader(targetSampleRate: 16_000, quality: .kaiserPolyphase, blockFrames: 777).load(url)
+            XCTAssertEqual(whole, small, name)
+            XCTAssertEqual(whole.count, try AudioLoader(targetSampleRate: 16_000).expectedFrames(for: url), name)
+        }
+    }
+
     func testBlockSizeDoesNotChangeTheResult() throws {
         let url = Fixtures.url("audio/aiff_s16_mono_96k.aiff")
         let whole = try AudioLoader(targetSampleRate: 16_000, quality: .bestSinc, blockFrames: 1 << 20).load(url)

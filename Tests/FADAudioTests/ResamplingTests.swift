@@ -44,13 +44,33 @@ final class ResamplingTests: XCTestCase {
         }
     }
 
-    func testBestSincRejectsAliases() throws {
+    func testSincConvertersRejectAliases() throws {
         // 7 kHz at 44.1 kHz -> 8 kHz (Nyquist 4 kHz) would alias to 1 kHz: the anti-alias filter
-        // must remove it (> 90 dB down for the best converter).
-        let input = sine(frequency: 7_000, rate: 44_100, seconds: 2)
-        let output = try StreamingResampler.resample(input, from: 44_100, to: 8_000, quality: .bestSinc)
-        let middle = output[2_000 ..< 14_000]
-        XCTAssertLessThan(amplitude(of: 1_000, in: middle, rate: 8_000), 0.5 * 3e-5)
+        // must remove it (> 90 dB down for the best converters).
+        for quality in [ResamplerQuality.bestSinc, .kaiserPolyphase] {
+            let input = sine(frequency: 7_000, rate: 44_100, seconds: 2)
+            let output = try StreamingResampler.resample(input, from: 44_100, to: 8_000, quality: quality)
+            let middle = output[2_000 ..< 14_000]
+            XCTAssertLessThan(amplitude(of: 1_000, in: middle, rate: 8_000), 0.5 * 3e-5, "\(quality)")
+        }
+        // 4.5 kHz at 48 -> 16 kHz is in the passband (90 % of 8 kHz = 7.2 kHz): kept at full level.
+        let tone = sine(frequency: 4_500, rate: 48_000, seconds: 2)
+        let kept = try StreamingResampler.resample(tone, from: 48_000, to: 16_000, quality: .kaiserPolyphase)
+        XCTAssertEqual(amplitude(of: 4_500, in: kept[4_000 ..< 28_000], rate: 16_000), 0.5, accuracy: 0.5 * 1e-3)
+    }
+
+    func testPolyphaseMatchesBestSinc() throws {
+        // Two independent band-limiting designs agree on in-band music-like content (a sum of
+        // tones below 6 kHz) to within their passband ripple, away from the edges.
+        let rate = 44_100
+        let input: [Float] = (0 ..< 2 * rate).map { i in
+            let t = Double(i) / Double(rate)
+            return Float(0.3 * sin(2 * .pi * 220 * t) + 0.2 * sin(2 * .pi * 1_870 * t) + 0.1 * sin(2 * .pi * 5_300 * t))
+        }
+        let a = try StreamingResampler.resample(input, from: rate, to: 16_000, quality: .bestSinc)
+        let b = try StreamingResampler.resample(input, from: rate, to: 16_000, quality: .kaiserPolyphase)
+        XCTAssertEqual(a.count, b.count)
+        XCTAssertLessThan(maxAbsDifference(a[1_000 ..< 31_000], b[1_000 ..< 31_000]), 1e-3)
     }
 
     func testEqualRatesPassThrough() throws {

@@ -1,0 +1,146 @@
+import Foundation
+
+/// A rational-ratio polyphase FIR resampler: a Kaiser-windowed sinc, evaluated only at the
+/// output instants, in Float with SIMD dot products. libsamplerate's sinc converters
+/// interpolate their filter table for every tap in double precision, which makes the best one
+/// ~10x real time for 44.1 -> 16 kHz; this one computes the same kind of filter once per phase.
+///
+/// Filter (as soxr/resampy-style designs): passband to 90 % of the lower Nyquist frequency,
+/// stopband from 100 % of it, 100 dB stopband attenuation (Kaiser beta 10.06), cutoff in the
+/// middle of the transition, zero delay (centred), unit DC gain per phase.
+/// The ratio `out/in` is reduced to `up/down`; when the phase table would exceed
+/// `maximumTableSize` floats (odd rates such as 11127 Hz), `init` returns nil and the caller
+/// falls back to libsamplerate.
+final class PolyphaseResampler {
+    static let maximumTableSize = 8 << 20
+    static let attenuation = 100.0
+    static let passband = 0.90
+
+    let up: Int
+    let down: Int
+    /// Taps per phase (a multiple of 8).
+    let taps: Int
+    /// Offset of the filter centre, in samples of the upsampled rate.
+    private let center: Int
+    /// `up` phases of `taps` coefficients; phase p, tap m multiplies input `iMax - taps + 1 + m`.
+    private let table: [Float]
+    /// Input samples from absolute index `base` on (negative indices are the zero history).
+    private var buffer: [Float]
+    private var base: Int
+    private var inputCount = 0
+    private var nextOutput = 0
+    private var output: [Float] = []
+
+    init?(inputRate: Int, outputRate: Int) {
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        let g = gcd(inputRate, outputRate)
+        up = outputRate / g
+        down = inputRate / g
+        let upRate = Double(inputRate) * Double(up)
+        let nyquist = Double(min(inputRate, outputRate)) / 2
+        let transition = (1 - Self.passband) * nyquist
+        let cutoff = (1 + Self.passband) / 2 * nyquist / upRate  // cycles per upsampled sample
+        let beta = 0.1102 * (Self.attenuation - 8.7)
+        var length = Int(((Self.attenuation - 8) / (2.285 * 2 * Double.pi * transition / upRate)).rounded(.up)) + 1
+        if length % 2 == 0 { length += 1 }
+        let perPhase = (length + up - 1) / up
+        taps = (perPhase + 7) / 8 * 8
+        guard up * taps <= Self.maximumTableSize else { return nil }
+        center = (length - 1) / 2
+
+        func besselI0(_ x: Double) -> Double {
+            var sum = 1.0, term = 1.0, k = 1.0
+            while term > sum * 1e-17 {
+                term *= (x / (2 * k)) * (x / (2 * k))
+                sum += term
+                k += 1
+            }
+            return sum
+        }
+        let i0Beta = besselI0(beta)
+        let half = Double(length - 1) / 2
+        let h: [Double] = (0 ..< length).map { n in
+            let t = Double(n) - half
+            let x = 2 * cutoff * t
+            let sinc = t == 0 ? 1 : sin(Double.pi * x) / (Double.pi * x)
+            let r = t / half
+            return 2 * cutoff * sinc * besselI0(beta * (max(0, 1 - r * r)).squareRoot()) / i0Beta
+        }
+        var table = [Float](repeating: 0, count: up * taps)
+        for p in 0 ..< up {
+            // Tap m of phase p meets input iMax - (taps - 1 - m), i.e. coefficient p + up * (taps - 1 - m).
+            var phase = [Double](repeating: 0, count: taps)
+            for m in 0 ..< taps {
+                let n = p + up * (taps - 1 - m)
+                if n < length { phase[m] = h[n] }
+            }
+            let sum = phase.reduce(0, +)
+            for m in 0 ..< taps { table[p * taps + m] = Float(sum != 0 ? phase[m] / sum : 0) }
+        }
+        self.table = table
+        buffer = [Float](repeating: 0, count: taps)
+        base = -taps
+    }
+
+    func process(_ input: UnsafeBufferPointer<Float>, emit: (UnsafeBufferPointer<Float>) throws -> Void) rethrows {
+        buffer.append(contentsOf: input)
+        inputCount += input.count
+        try produce(until: nil, emit: emit)
+    }
+
+    /// Emits the remaining outputs, up to `ceil(inputCount * up / down)` in all.
+    func finish(emit: (UnsafeBufferPointer<Float>) throws -> Void) rethrows {
+        let total = (inputCount * up + down - 1) / down
+        if total > nextOutput {
+            let lastNeeded = ((total - 1) * down + center) / up
+            let have = base + buffer.count
+            if lastNeeded >= have { buffer.append(contentsOf: repeatElement(0, count: lastNeeded - have + 1)) }
+        }
+        try produce(until: total, emit: emit)
+    }
+
+    private func produce(until limit: Int?, emit: (UnsafeBufferPointer<Float>) throws -> Void) rethrows {
+        output.removeAll(keepingCapacity: true)
+        let available = base + buffer.count
+        buffer.withUnsafeBufferPointer { x in
+            table.withUnsafeBufferPointer { coefficients in
+                while true {
+                    if let limit, nextOutput >= limit { break }
+                    let v = nextOutput * down + center
+                    let iMax = v / up
+                    if iMax >= available { break }
+                    let p = v - iMax * up
+                    let start = iMax - taps + 1 - base
+                    output.append(Self.dot(coefficients.baseAddress! + p * taps, x.baseAddress! + start, count: taps))
+                    nextOutput += 1
+                }
+            }
+        }
+        // Drop input no future output reaches (in large steps, to keep removal cheap).
+        let firstNeeded = (nextOutput * down + center) / up - taps + 1
+        if firstNeeded - base > 1 << 16 {
+            buffer.removeFirst(firstNeeded - base)
+            base = firstNeeded
+        }
+        if !output.isEmpty { try output.withUnsafeBufferPointer { try emit($0) } }
+    }
+
+    @inline(__always)
+    private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var i = 0
+        while i + 16 <= count {
+            s0 += ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            s1 += ra.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self)
+            i += 16
+        }
+        if i < count {
+            s0 += ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+        }
+        return (s0 + s1).sum()
+    }
+}
