@@ -4,7 +4,7 @@
 import Foundation
 
 let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
-    :
+    "models": runModelBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
