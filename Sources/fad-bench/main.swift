@@ -6,6 +6,7 @@ import Foundation
 let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
     "audio": runAudioBenchmarks,
     "metrics": runMetricsBenchmarks,
+    "models": runModelBenchmarks,
     "pipeline": runPipelineBenchmarks,
     "torch-models": runTorchModelBenchmarks,
 ]
