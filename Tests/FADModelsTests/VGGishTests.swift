@@ -9,13 +9,21 @@ import _FADTestSupport
 /// (Tests/Fixtures/scripts/vggish_fixtures.py).
 final class VGGishTests: XCTestCase {
     /// Built once: 72 M weights take a few seconds to generate in a debug build.
+    nonisolated(unsafe) static var prepared: InMemoryWeights?
     nonisolated(unsafe) static var cached: VGGish?
+
+    /// The imported-layout weights (72 M values take a few seconds to generate in a debug build).
+    static func weights() throws -> InMemoryWeights {
+        if let prepared { return prepared }
+        let state = try DeterministicWeights.stateDict(manifest: "vggish/weights.json")
+        let weights = InMemoryWeights(try TorchImporter.prepare(stateDict: state, spec: VGGish.importSpec, path: "deterministic"))
+        prepared = weights
+        return weights
+    }
 
     static func model() throws -> VGGish {
         if let cached { return cached }
-        let state = try DeterministicWeights.stateDict(manifest: "vggish/weights.json")
-        let prepared = try TorchImporter.prepare(stateDict: state, spec: VGGish.importSpec, path: "deterministic")
-        let model = try VGGish(weights: InMemoryWeights(prepared))
+        let model = try VGGish(weights: weights())
         cached = model
         return model
     }
