@@ -40,7 +40,7 @@ public final class EmbeddingExtractor: @unchecked Sendable {
     public var recipe: EmbeddingCache.Recipe {
         let d = model.descriptor
         return EmbeddingCache.Recipe(model: d.name, weightsDigest: d.weightsDigest,
-                                     frontEnd: d.frontEnd, windowHop: windowHop ?? d.windowFrames)
+                                     frontEnd: d.processingDescription, windowHop: windowHop ?? d.windowFrames)
     }
 
     /// Embeds `files`, calling `deliver` once per file in file order with the embeddings, or a

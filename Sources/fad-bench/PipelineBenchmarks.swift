@@ -34,7 +34,7 @@ func runPipelineBenchmarks(arguments: [String]) throws {
     let loaded = try ModelRegistry.load(model)
     let extractor = try EmbeddingExtractor(model: loaded, layers: [loaded.descriptor.defaultLayer], cache: cache, threads: threads)
     let analyzer = SetAnalyzer(extractor: extractor, layer: loaded.descriptor.defaultLayer,
-                               statisticsMetadata: StatisticsMetadata(model: model, layer: loaded.descriptor.defaultLayer, frontEnd: loaded.descriptor.frontEnd, files: 0),
+                               statisticsMetadata: StatisticsMetadata(model: model, layer: loaded.descriptor.defaultLayer, frontEnd: loaded.descriptor.processingDescription, files: 0),
                                quiet: true)
     print("pipeline: \(clips) clips x \(seconds) s, model \(model), \(threads) thread(s)")
     for pass in ["cold", "warm", "warm"] {

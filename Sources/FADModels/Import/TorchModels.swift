@@ -92,10 +92,11 @@ public final class VGGishModel: AudioEmbeddingModel {
         self.framing = framing
         descriptor = ModelDescriptor(
             name: "vggish", sampleRate: VGGish.sampleRate,
-            frontEnd: Self.frontEndDescription + ", \(framing.rawValue) framing",
+            frontEnd: .vggish,
             windowFrames: VGGish.exampleFrames, frameHop: 160,
             layers: [LayerDescriptor(name: "embedding", dimension: VGGish.embeddingSize)],
-            defaultLayer: "embedding", labels: [], weightsDigest: weightsDigest)
+            defaultLayer: "embedding", labels: [], weightsDigest: weightsDigest,
+            framing: "\(framing.rawValue) framing")
     }
 
     /// `windowHop` (frames) replaces the 96-frame example hop of the fadtk framing; the Google
@@ -149,10 +150,11 @@ public final class PANNsCNN14Model: AudioEmbeddingModel {
         frontEnd = LogMelFrontEnd(network.frontEndConfiguration)
         descriptor = ModelDescriptor(
             name: variant.modelName, sampleRate: variant.sampleRate,
-            frontEnd: "PANNs (torchlibrosa): \(variant.sampleRate) Hz mono; STFT \(variant.windowSize)/hop \(variant.hopSize), periodic Hann, centred (reflect); power; 64 Slaney mel bands 50-\(Int(variant.maximumFrequency)) Hz; 10 log10(max(x, 1e-10)); whole clip",
+            frontEnd: network.frontEndConfiguration,
             windowFrames: Self.windowFrames, frameHop: variant.hopSize,
             layers: [LayerDescriptor(name: "embedding", dimension: PANNsCNN14.embeddingSize)],
-            defaultLayer: "embedding", labels: labels, weightsDigest: weightsDigest)
+            defaultLayer: "embedding", labels: labels, weightsDigest: weightsDigest,
+            framing: "windows of \(Self.windowFrames) frames")
     }
 
     public func analyze(samples: [Float], layers: Set<String>, windowHop: Int?) throws -> ModelOutput {
