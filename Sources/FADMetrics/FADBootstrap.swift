@@ -1,3 +1,4 @@
+import FADArrays
 import FADStats
 
 /// A percentile bootstrap interval for FAD.
@@ -62,4 +63,46 @@ func percentile(_ sorted: [Double], _ q: Double) -> Double {
     let lo = Int(position.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
     let t = position - Double(lo)
     return sorted[lo] + (sorted[hi] - sorted[lo]) * t
+}
+
+/// The same bootstrap interval from each file's embedding frames instead of per-file
+/// accumulators: a resample's statistics are those of the multiset of its files' frames, which
+/// is what `RunningStatistics.union` forms, so both overloads give the same interval for the same
+/// seed (to rounding). Memory is the frames themselves (n·d floats per file rather than d²
+/// doubles), and when a resample has fewer frames than dimensions its distance comes from the
+/// frames directly (see `FrechetReference`), which is much cheaper at d = 2048.
+public func fadBootstrap(reference: GaussianStatistics, fileFrames: [Matrix<Float>], resamples: Int = 200,
+                         confidence: Double = 0.95, seed: UInt64 = 0) throws -> FADBootstrapResult {
+    guard fileFrames.count >= 2 else { throw MetricsError.invalid("FAD bootstrap needs at least 2 files, got \(fileFrames.count)") }
+    guard resamples >= 2 else { throw MetricsError.invalid("FAD bootstrap needs at least 2 resamples") }
+    guard confidence > 0, confidence < 1 else { throw MetricsError.invalid("confidence must be in (0, 1), got \(confidence)") }
+    let d = reference.dimension
+    var all = Matrix<Float>(rows: 0, columns: d)
+    var ranges: [Range<Int>] = []
+    for (k, f) in fileFrames.enumerated() {
+        guard f.columns == d else { throw MetricsError.dimensionMismatch("FAD bootstrap file \(k) vs reference", f.columns, d) }
+        guard f.rows > 0 else { throw MetricsError.invalid("FAD bootstrap: file \(k) holds no frames") }
+        ranges.append(all.rows..<(all.rows + f.rows))
+        all.appendRows(of: f)
+    }
+    let prepared = try FrechetReference(reference)
+    func fad(_ w: [Int]) throws -> Double {
+        var rows: [Int] = []
+        for (range, count) in zip(ranges, w) where count > 0 {
+            for _ in 0..<count { rows.append(contentsOf: range) }
+        }
+        return try prepared.distance(frames: all, rows: rows, subject: "FAD bootstrap resample").value
+    }
+    let estimate = try fad([Int](repeating: 1, count: fileFrames.count))
+    var generator = SeededGenerator(seed: seed)
+    var values: [Double] = []
+    for _ in 0..<resamples {
+        var w = [Int](repeating: 0, count: fileFrames.count)
+        for _ in 0..<fileFrames.count { w[generator.uniform(below: fileFrames.count)] += 1 }
+        values.append(try fad(w))
+    }
+    values.sort()
+    let alpha = (1 - confidence) / 2
+    return FADBootstrapResult(estimate: estimate, low: percentile(values, alpha), high: percentile(values, 1 - alpha),
+                              confidence: confidence, resamples: resamples, seed: seed)
 }

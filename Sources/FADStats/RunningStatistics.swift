@@ -96,11 +96,10 @@ public struct RunningStatistics: Sendable {
     /// Adds the given rows of `frames`, in order; an index may repeat (sampling with replacement).
     public mutating func add<S: Sequence>(rows indices: S, of frames: Matrix<Float>) where S.Element == Int {
         checkColumns(frames.columns)
-        let d = dimension
         frames.values.withUnsafeBufferPointer { src in
             for i in indices {
                 precondition(i >= 0 && i < frames.rows, "RunningStatistics: row \(i) out of 0..<\(frames.rows)")
-                for j in 0..<d { pending.append(Double(src[i * d + j])) }
+                appendPending(src, from: i, rows: 1)
                 pendingRows += 1
                 if pendingRows == Self.blockRows { flush() }
             }
@@ -166,7 +165,7 @@ public struct RunningStatistics: Sendable {
         var start = 0
         if pendingRows > 0 {
             let take = min(Self.blockRows - pendingRows, rows)
-            for k in 0..<(take * d) { pending.append(Double(source[k])) }
+            appendPending(source, from: 0, rows: take)
             pendingRows += take
             start = take
             if pendingRows == Self.blockRows { flush() }
@@ -183,8 +182,19 @@ public struct RunningStatistics: Sendable {
             start += n
         }
         if start < rows {
-            for k in (start * d)..<(rows * d) { pending.append(Double(source[k])) }
+            appendPending(source, from: start, rows: rows - start)
             pendingRows += rows - start
+        }
+    }
+
+    /// Appends `rows` rows of `source` starting at row `start` to the pending block, widened.
+    private mutating func appendPending<T: BinaryFloatingPoint>(_ source: UnsafeBufferPointer<T>, from start: Int, rows: Int) {
+        let d = dimension
+        let old = pending.count
+        pending.append(contentsOf: repeatElement(0, count: rows * d))
+        pending.withUnsafeMutableBufferPointer { dst in
+            let base = start * d
+            for k in 0..<(rows * d) { dst[old + k] = Double(source[base + k]) }
         }
     }
 

@@ -44,8 +44,17 @@ struct StatisticsFileHeader: Codable, Equatable {
 extension GaussianStatistics {
     static let fileMagic = Array("FADSTATS".utf8)
 
-    /// Writes the statistics to `url` atomically, in the `.fadstats` format described on
-    /// `StatisticsFileHeader`.
+    /// Writes the statistics to `url` atomically (temporary file + rename) as one `.fadstats` file:
+    ///
+    /// ```
+    /// "FADSTATS" | header length H (UInt64 LE) | H bytes of JSON header | payload
+    /// header:  {"format": "fad-gaussian-statistics", "version": 1, "count": frames,
+    ///           "dimension": d, "model", "layer", "frontEnd", "files", "extra": {…},
+    ///           "dtype": "<f8", "checksum": "fnv1a64:<16 hex>" (FNV-1a 64 of the payload)}
+    /// payload: mean (d float64 LE), then covariance (d·d float64 LE, row-major, full)
+    /// ```
+    ///
+    /// The unbiased covariance and the frame count are enough to merge files exactly later.
     public func write(to url: URL) throws {
         let d = dimension
         var payload = [UInt8]()
@@ -77,7 +86,8 @@ extension GaussianStatistics {
         }
     }
 
-    /// Reads and validates a `.fadstats` file.
+    /// Reads and validates a `.fadstats` file (magic, version, sizes, checksum, finite values);
+    /// every failure is a `StatisticsError` whose message starts with the file's path.
     public static func read(from url: URL) throws -> GaussianStatistics {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {

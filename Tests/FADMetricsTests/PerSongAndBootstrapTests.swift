@@ -45,6 +45,7 @@ final class BootstrapTests: XCTestCase {
         var g = SeededGenerator(seed: 8)
         let ref = try statistics(gaussianFrames(rows: 500, columns: 6, generator: &g))
         var files: [RunningStatistics] = []
+        var fileFrames: [Matrix<Float>] = []
         var all = RunningStatistics(dimension: 6)
         for k in 0..<30 {
             var s = RunningStatistics(dimension: 6)
@@ -52,6 +53,7 @@ final class BootstrapTests: XCTestCase {
             for i in frames.values.indices { frames.values[i] += 0.3 }
             s.add(frames)
             files.append(s)
+            fileFrames.append(frames)
             all.merge(s)
         }
         let a = try fadBootstrap(reference: ref, files: files, resamples: 100, seed: 4)
@@ -61,6 +63,11 @@ final class BootstrapTests: XCTestCase {
         XCTAssertGreaterThan(a.high, a.estimate)
         let b = try fadBootstrap(reference: ref, files: files, resamples: 100, seed: 5)
         XCTAssertNotEqual(a.low, b.low)
+        // From frames: the same resamples (same seed) and the same statistics, to rounding.
+        let c = try fadBootstrap(reference: ref, fileFrames: fileFrames, resamples: 100, seed: 4)
+        XCTAssertLessThan(relativeError(c.estimate, a.estimate), 1e-12)
+        XCTAssertLessThan(relativeError(c.low, a.low), 1e-12)
+        XCTAssertLessThan(relativeError(c.high, a.high), 1e-12)
     }
 }
 

@@ -53,3 +53,21 @@ final class StatisticsFileTests: XCTestCase {
         }
     }
 }
+
+final class StatisticsFileInteropTests: XCTestCase {
+    func testReadsAFileWrittenByThePythonWriter() throws {
+        // metrics_fixtures.py writes the documented layout itself (header, float64 payload,
+        // FNV-1a checksum) from np.mean / np.cov of the d = 8 fixture frames.
+        let stats = try GaussianStatistics.read(from: Fixtures.url("metrics/python_written.fadstats"))
+        XCTAssertEqual(stats.dimension, 8)
+        XCTAssertEqual(stats.count, 200)
+        XCTAssertEqual(stats.metadata, StatisticsMetadata(model: "vggish", layer: "embedding", frontEnd: "python-writer",
+                                                          files: 2, extra: ["written_by": "metrics_fixtures.py"]))
+        var running = RunningStatistics(dimension: 8)
+        running.add(try Fixtures.npy("metrics/fd_well_d8_ref.npy").matrix(of: Float.self))
+        let ours = try running.finalized(metadata: stats.metadata)
+        // Same float32 frames, float64 sums in a different order: 1e-12 relative.
+        XCTAssertLessThan(maxRelativeDifference(ours.mean, stats.mean), 1e-12)
+        XCTAssertLessThan(maxRelativeDifference(ours.covariance.values, stats.covariance.values), 1e-12)
+    }
+}

@@ -259,6 +259,24 @@ rng_ref["uniform_seed"] = 2026
 rng_ref["uniform_bounds"] = [1, 2, 3, 7, 1000, 2**40 + 3]
 rng_ref["uniform"] = [lemire(st, b) for b in rng_ref["uniform_bounds"] for _ in range(3)]
 
+# ---- A .fadstats file written by an independent Python writer of the documented format ----
+def fnv1a64(data):
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & M64
+    return "fnv1a64:%016x" % h
+
+
+stats_frames = np.load(os.path.join(OUT, "fd_well_d8_ref.npy"))
+smu, scov = stats(stats_frames)
+payload = np.concatenate([smu, scov.ravel()]).astype("<f8").tobytes()
+header = json.dumps({"format": "fad-gaussian-statistics", "version": 1, "count": len(stats_frames), "dimension": 8,
+                     "model": "vggish", "layer": "embedding", "frontEnd": "python-writer", "files": 2,
+                     "extra": {"written_by": "metrics_fixtures.py"}, "dtype": "<f8",
+                     "checksum": fnv1a64(payload)}).encode()
+with open(os.path.join(OUT, "python_written.fadstats"), "wb") as fh:
+    fh.write(b"FADSTATS" + len(header).to_bytes(8, "little") + header + payload)
+
 with open(os.path.join(OUT, "metrics_reference.json"), "w") as fh:
     json.dump({"fd": fd_cases, "fadinf": fadinf, "kl": kl, "inception": inception, "kid": kid, "rng": rng_ref}, fh, indent=1)
 print(json.dumps({k: {"fd_exact": v["fd_exact"], "eig_rel_err": v["fd_eig"] / v["fd_exact"] - 1,
