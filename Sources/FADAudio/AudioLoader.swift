@@ -7,6 +7,10 @@ import Foundation
 /// the memory in use besides the returned samples does not grow with the file's length.
 /// Integer PCM comes out as libsndfile scales it, `int / 2^(bits-1)` (16-bit: `int16 / 32768`,
 /// exactly what VGGish's `wavfile_to_examples` does).
+///
+/// Speed (one core, 44.1 kHz stereo -> 16 kHz, CPU time, `fad-bench audio`): `.bestSinc`
+/// (libsamplerate, the default) ~17x real time, `.kaiserPolyphase` ~800x; decoding WAV ~4000x,
+/// Ogg Vorbis ~500x. The resampler, not decoding, sets the pace with `.bestSinc`.
 public struct AudioLoader: Sendable {
     public let targetSampleRate: Int
     public let quality: ResamplerQuality

@@ -30,12 +30,41 @@ public final class LogMelFrontEnd: @unchecked Sendable {
 
     /// The log-mel spectrogram of `samples` (mono, at `configuration.sampleRate`), one row per frame.
     public func callAsFunction(_ samples: [Float]) throws -> Matrix<Float> {
-        let mel = try melEnergies(samples)
-        return compress(mel)
+        let bands = configuration.mel.bands
+        var values = [Float](repeating: 0, count: configuration.frameCount(samples: samples.count) * bands)
+        try forEachFrame(samples) { t, mel in
+            for m in 0 ..< bands { values[t * bands + m] = Float(compress(mel[m])) }
+        }
+        if case .decibels(_, _, let topDB?) = configuration.logarithm, let peak = values.max() {
+            let floor = peak - Float(topDB)
+            for i in values.indices where values[i] < floor { values[i] = floor }
+        }
+        return Matrix(rows: values.count / bands, columns: bands, values: values)
     }
 
     /// The mel energies before the logarithm (after float16 rounding if configured), in Double.
     public func melEnergies(_ samples: [Float]) throws -> Matrix<Double> {
+        let bands = configuration.mel.bands
+        var values = [Double](repeating: 0, count: configuration.frameCount(samples: samples.count) * bands)
+        try forEachFrame(samples) { t, mel in
+            for m in 0 ..< bands { values[t * bands + m] = mel[m] }
+        }
+        return Matrix(rows: values.count / bands, columns: bands, values: values)
+    }
+
+    /// The configured logarithm of one mel energy (before any `topDB` floor), in Double.
+    @inline(__always)
+    func compress(_ x: Double) -> Double {
+        switch configuration.logarithm {
+        case .log10Affine(let scale, let offset): return log10(scale * x + offset)
+        case .naturalWithOffset(let offset): return log(x + offset)
+        case .decibels(let amin, let reference, _): return 10 * log10(max(x, amin)) - 10 * log10(max(amin, reference))
+        }
+    }
+
+    /// Runs the STFT and filterbank, handing each frame's mel energies to `body` in frame order.
+    /// Memory beyond the padded signal is one frame, so long inputs cost only their output.
+    private func forEachFrame(_ samples: [Float], _ body: (Int, UnsafeBufferPointer<Double>) -> Void) throws {
         let c = configuration
         for (i, x) in samples.enumerated() where !x.isFinite {
             throw FeatureError(reason: .nonFiniteSample(index: i))
@@ -50,7 +79,7 @@ public final class LogMelFrontEnd: @unchecked Sendable {
         let frameLength = c.frameLength
         let workspace = fft.makeWorkspace()
         var spectrum = [Double](repeating: 0, count: bins)
-        var out = [Double](repeating: 0, count: frames * bands)
+        var mel = [Double](repeating: 0, count: bands)
         let power = c.spectrum == .power
         let toHalf = c.roundMelToFloat16
         padded.withUnsafeBufferPointer { signal in
@@ -70,29 +99,12 @@ public final class LogMelFrontEnd: @unchecked Sendable {
                         let (first, weights) = filterbank.sparse[m]
                         var sum = 0.0
                         for (j, w) in weights.enumerated() { sum += Double(w) * spectrum[first + j] }
-                        out[t * bands + m] = toHalf ? Double(roundToHalfSaturating(sum)) : sum
+                        mel[m] = toHalf ? Double(roundToHalfSaturating(sum)) : sum
                     }
+                    mel.withUnsafeBufferPointer { body(t, $0) }
                 }
             }
         }
-        return Matrix(rows: frames, columns: bands, values: out)
-    }
-
-    /// Applies the configured logarithm, rounding to Float once.
-    public func compress(_ mel: Matrix<Double>) -> Matrix<Float> {
-        var values = [Float](repeating: 0, count: mel.values.count)
-        switch configuration.logarithm {
-        case .log10Affine(let scale, let offset):
-            for (i, x) in mel.values.enumerated() { values[i] = Float(log10(scale * x + offset)) }
-        case .naturalWithOffset(let offset):
-            for (i, x) in mel.values.enumerated() { values[i] = Float(log(x + offset)) }
-        case .decibels(let amin, let reference, let topDB):
-            let shift = 10 * log10(max(amin, reference))
-            var db = mel.values.map { 10 * log10(max($0, amin)) - shift }
-            if let topDB, let peak = db.max() { db = db.map { max($0, peak - topDB) } }
-            for (i, x) in db.enumerated() { values[i] = Float(x) }
-        }
-        return Matrix(rows: mel.rows, columns: mel.columns, values: values)
     }
 
     /// The samples with the configured centring padding.

@@ -1,3 +1,5 @@
+// `fad-bench audio --stream-memory FILE`: streams FILE to 16 kHz and prints the peak RSS, to show
+// that decoding + resampling memory does not grow with the file's length.
 // `fad-bench audio [FILE] [--runs N] [--no-python]`: decoding, resampling and log-mel speed on one
 // core, in audio-seconds per second (medians). Without FILE it builds a 60 s 44.1 kHz stereo
 // 16-bit WAV (and an Ogg Vorbis copy) from Wesnoth tracks in /tmp, and times librosa's
@@ -14,6 +16,19 @@ func runAudioBenchmarks(arguments: [String]) throws {
         switch arguments[i] {
         case "--runs": runs = Int(arguments[i + 1]) ?? runs; i += 1
         case "--no-python": python = false
+        case "--stream-memory":
+            let url = URL(fileURLWithPath: arguments[i + 1])
+            let before = peakResidentMegabytes()
+            var samples = 0
+            for quality in [ResamplerQuality.bestSinc, .kaiserPolyphase] {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let info = try AudioLoader(targetSampleRate: 16_000, quality: quality).stream(url) { samples += $0.count }
+                print(String(format: "%@ (%.0f s, %@): %d samples at 16 kHz in %.1f s; peak RSS %.1f MB before, %.1f MB after",
+                             url.path, info.duration, quality.rawValue, samples,
+                             Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, before, peakResidentMegabytes()))
+                samples = 0
+            }
+            return
         default: files.append(arguments[i])
         }
         i += 1
@@ -25,6 +40,7 @@ func runAudioBenchmarks(arguments: [String]) throws {
         let info = try AudioFileInfo(contentsOf: url)
         let seconds = info.duration
         print("\n\(path): \(info)")
+        fflush(stdout)
         // Wall time and this thread's CPU time: on a shared, overloaded machine the CPU time is
         // the fairer measure of one core's throughput; both are medians over `runs`.
         func report(_ label: String, _ body: () throws -> Void) rethrows {
@@ -66,6 +82,12 @@ func runAudioBenchmarks(arguments: [String]) throws {
         }
         if python { try librosaReference(path, runs: runs, seconds: seconds) }
     }
+}
+
+private func peakResidentMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
 }
 
 private func threadCPUSeconds() -> Double {
@@ -128,6 +150,7 @@ private func librosaReference(_ path: String, runs: Int, seconds: Double) throws
     show("librosa: end to end musicnn (soxr_hq)", med(lambda: np.log10(10000 * librosa.feature.melspectrogram(
         y=librosa.load(path, sr=16000, mono=True)[0], sr=16000, n_fft=512, hop_length=256, n_mels=96, pad_mode="reflect") + 1)))
     """
+    fflush(stdout)  // keep our lines before the child's when stdout is a pipe
     try shell([python, "-c", script], environment: ["OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                                                     "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"])
 }

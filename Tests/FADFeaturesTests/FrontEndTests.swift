@@ -150,6 +150,17 @@ final class FrontEndTests: XCTestCase {
         XCTAssertEqual(Double(logMel.values.max()!), log10(10_000 * 65_504 + 1), accuracy: 1e-5)
     }
 
+    func testTopDBFloorsTheSpectrogram() throws {
+        var c = FrontEndConfiguration.pannsCNN14_16k
+        c.logarithm = .decibels(amin: 1e-10, reference: 1, topDB: 80)
+        let plain = try LogMelFrontEnd(.pannsCNN14_16k)(Signals.make("sine", rate: 16_000))
+        let floored = try LogMelFrontEnd(c)(Signals.make("sine", rate: 16_000))
+        let peak = plain.values.max()!
+        XCTAssertLessThan(plain.values.min()!, peak - 80)  // the test means something
+        XCTAssertEqual(floored.values.min()!, peak - 80, accuracy: 1e-4)
+        for (a, b) in zip(plain.values, floored.values) { XCTAssertEqual(b, max(a, peak - 80)) }
+    }
+
     func testThreadsDoNotChangeResults() throws {
         let samples = try Signals.make("music", rate: 32_000)
         let frontEnd = LogMelFrontEnd(.pannsCNN14)

@@ -31,3 +31,11 @@ for path in sorted(here.iterdir()):
     }
 (here / "expected.json").write_text(json.dumps(out, indent=1) + "\n")
 print(json.dumps({k: (v["sampleRate"], v["channels"], v["frames"], v["subtype"]) for k, v in out.items()}, indent=1))
+
+# Resampling reference for real music: the 44.1 kHz FLAC's channel mean resampled to 16 kHz by
+# soxr (VHQ), librosa's resampler, independent of both libsamplerate and our polyphase filter.
+import soxr  # noqa: E402  (ships with librosa)
+
+data, rate = sf.read(str(here / "flac_s16_stereo_44k.flac"), dtype="float32", always_2d=True)
+mono = data.mean(axis=1, dtype=np.float64)
+np.save(here / "resampled_flac_16k_soxr.npy", soxr.resample(mono, rate, 16000, quality="VHQ").astype(np.float32))
