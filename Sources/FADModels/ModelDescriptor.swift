@@ -1,4 +1,5 @@
 import FADArrays
+import FADFeatures
 
 /// One layer a model can expose as an embedding.
 public struct LayerDescriptor: Sendable, Hashable {
@@ -15,8 +16,8 @@ public struct ModelDescriptor: Sendable {
     public let name: String
     /// Mono samples per second that `analyze(samples:)` expects.
     public let sampleRate: Int
-    /// The front end, described (its parameters; the configuration itself lives in FADFeatures).
-    public let frontEnd: String
+    /// The log-mel front end the model expects (FADFeatures).
+    public let frontEnd: FrontEndConfiguration
     /// Front-end frames per model window (187 = 3 s for musicnn).
     public let windowFrames: Int
     /// Front-end frame hop in samples (256 for musicnn), to convert windows to time.
@@ -29,7 +30,7 @@ public struct ModelDescriptor: Sendable {
     /// FNV-1a 64 of the weights file, in hex.
     public let weightsDigest: String
 
-    public init(name: String, sampleRate: Int, frontEnd: String, windowFrames: Int, frameHop: Int,
+    public init(name: String, sampleRate: Int, frontEnd: FrontEndConfiguration, windowFrames: Int, frameHop: Int,
                 layers: [LayerDescriptor], defaultLayer: String, labels: [String], weightsDigest: String) {
         self.name = name; self.sampleRate = sampleRate; self.frontEnd = frontEnd
         self.windowFrames = windowFrames; self.frameHop = frameHop; self.layers = layers

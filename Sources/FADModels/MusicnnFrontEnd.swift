@@ -1,5 +1,9 @@
 import FADArrays
+import FADFeatures
 
-/// The log-mel front end the musicnn models use by default when given samples.
-/// Replaced by FADFeatures' `LogMelFrontEnd(.musicnn)` once that module provides it.
-public let defaultMusicnnFrontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = nil
+/// The log-mel front end the musicnn models use when given samples: FADFeatures'
+/// `LogMelFrontEnd(.musicnn)` (musicnn's training front end, float16-rounded mel power).
+public let defaultMusicnnFrontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = {
+    let frontEnd = LogMelFrontEnd(.musicnn)
+    return { try frontEnd($0) }
+}()

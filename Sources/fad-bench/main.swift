@@ -4,6 +4,7 @@
 import Foundation
 
 let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
+    "models": runModelBenchmarks,
     "torch-models": runTorchModelBenchmarks,
 ]
 

@@ -3,6 +3,7 @@
 import Foundation
 import FADArrays
 import FADNN
+import FADFeatures
 
 /// Which training set a musicnn checkpoint comes from (MagnaTagATune or the Million Song Dataset).
 public enum MusicnnDataset: String, Sendable, CaseIterable {
@@ -27,7 +28,6 @@ public final class MusiCNN: AudioEmbeddingModel {
     public static let windowFrames = 187
     public static let bands = 96
     static let epsilon: Float = 1e-3
-    static let frontEndDescription = "musicnn training front end: 16 kHz mono; STFT n_fft 512, hop 256, periodic Hann, centred (reflect); power; 96 Slaney mel bands 0-8000 Hz (Slaney norm); log10(1 + 10000 x)"
 
     public let descriptor: ModelDescriptor
     /// Windows per forward pass (bounds memory: ~1 MB of activations per window).
@@ -86,7 +86,7 @@ public final class MusiCNN: AudioEmbeddingModel {
         try reader.finish()
         self.frontEnd = frontEnd
         descriptor = ModelDescriptor(
-            name: name, sampleRate: 16000, frontEnd: Self.frontEndDescription, windowFrames: Self.windowFrames,
+            name: name, sampleRate: 16000, frontEnd: .musicnn, windowFrames: Self.windowFrames,
             frameHop: 256,
             layers: [LayerDescriptor(name: "max_pool", dimension: 753), LayerDescriptor(name: "mean_pool", dimension: 753),
                      LayerDescriptor(name: "penultimate", dimension: 200)],

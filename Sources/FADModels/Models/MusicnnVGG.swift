@@ -3,6 +3,7 @@
 import Foundation
 import FADArrays
 import FADNN
+import FADFeatures
 
 /// The VGG-like baseline of musicnn: input BatchNorm, then five blocks of conv 3x3 'same' -> 128 +
 /// ReLU, BatchNorm, max-pool (valid) with windows/strides [4,1]/[2,2], [2,2]/[2,2] x3, [4,4]/[4,4]:
@@ -45,7 +46,7 @@ public final class MusicnnVGG: AudioEmbeddingModel {
         try reader.finish()
         self.frontEnd = frontEnd
         descriptor = ModelDescriptor(
-            name: name, sampleRate: 16000, frontEnd: MusiCNN.frontEndDescription, windowFrames: Self.windowFrames,
+            name: name, sampleRate: 16000, frontEnd: .musicnn, windowFrames: Self.windowFrames,
             frameHop: 256, layers: [LayerDescriptor(name: "pool5", dimension: 256)], defaultLayer: "pool5",
             labels: try readLabels(labelsURL, count: 50), weightsDigest: try WeightReader.digest(weights))
     }

@@ -7,7 +7,8 @@ Run in the reference venv from the repository root:
 Inputs (log-mel [frames, 96], written as fixtures so that Swift feeds the SAME input):
   real.npy       12 s of Wesnoth's "battle.ogg" (GPL-2+), from 20 s, 16 kHz mono;
   synthetic.npy  a chirp + pulse train + white noise (seeded), ~7.5 s (not a whole number of
-                 windows: the tail is dropped, as musicnn's extractor does).
+                 windows: the tail is dropped, as musicnn's extractor does); the 16 kHz samples
+                 themselves are synthetic_audio.npy (float32), for an end-to-end test.
 The log-mel is musicnn's TRAINING front end (see /work/shared/notes/MODELS.md): STFT n_fft 512,
 hop 256, periodic Hann, centred with reflect padding, power; librosa Slaney mel 96 bands
 0..8000 Hz; power rounded to float16 (as the training data was stored); log10(10000 x + 1).
@@ -47,7 +48,8 @@ def inputs():
     chirp = 0.3 * np.sin(2 * np.pi * (100 * t + 0.5 * 500 * t ** 2))
     pulses = 0.5 * (np.mod(t, 0.5) < 0.01)
     synthetic = chirp + pulses + 0.05 * rng.standard_normal(t.shape)
-    return {"real": training_log_mel(real), "synthetic": training_log_mel(synthetic)}
+    np.save(os.path.join(OUT, "synthetic_audio.npy"), synthetic.astype(np.float32))
+    return {"real": training_log_mel(real), "synthetic": training_log_mel(synthetic.astype(np.float32))}
 
 
 def windows(log_mel, hop):
