@@ -31,6 +31,7 @@ final class PANNsCNN14Tests: XCTestCase {
         let logits = try Fixtures.npy("panns/\(name)_logits.npy").floats
         // float32 convolutions over up to 18432-long dot products, BatchNorm folded into the
         // weights: 1e-4 of the largest value.
+        print("CNN14 \(name) from log-mel: embedding \(maxRelativeDifference(output.embedding, embedding)), logits \(maxRelativeDifference(output.logits, logits)) max relative difference")
         XCTAssertLessThan(maxRelativeDifference(output.embedding, embedding), 1e-4, name)
         XCTAssertLessThan(maxRelativeDifference(output.logits, logits), 1e-4, name)
         let probabilities = logits.map { 1 / (1 + exp(-$0)) }
@@ -42,7 +43,7 @@ final class PANNsCNN14Tests: XCTestCase {
     func testMusic16kMatchesPANNs() throws { try check("music_16k", .khz16) }
 
     /// From waveforms through FADFeatures' PANNs front end (float32 FFTW vs torchlibrosa's
-    /// float32 conv STFT): 1e-3 of the largest value.
+    /// float32 conv STFT; measured ~1.3e-6 relative): 1e-4 of the largest value, as from log-mel.
     func testFromWaveformMatchesPANNs() throws {
         for (name, variant) in [("music_32k", PANNsCNN14.Variant.khz32), ("synth_32k", .khz32), ("music_16k", .khz16)] {
             let model = try Self.model(variant)
@@ -54,8 +55,9 @@ final class PANNsCNN14Tests: XCTestCase {
             // dB values: absolute 1e-2 dB (quiet bins amplify float32 rounding in the log).
             XCTAssertLessThan(maxAbsDifference(logMel.values, reference.floats), 1e-2, name)
             let output = try model(samples: wave, frontEnd: frontEnd)
-            XCTAssertLessThan(maxRelativeDifference(output.embedding, try Fixtures.npy("panns/\(name)_embedding.npy").floats), 1e-3, name)
-            XCTAssertLessThan(maxRelativeDifference(output.logits, try Fixtures.npy("panns/\(name)_logits.npy").floats), 1e-3, name)
+            print("CNN14 \(name) from waveform: log-mel max abs difference \(maxAbsDifference(logMel.values, reference.floats)) dB, embedding \(maxRelativeDifference(output.embedding, try Fixtures.npy("panns/\(name)_embedding.npy").floats)), logits \(maxRelativeDifference(output.logits, try Fixtures.npy("panns/\(name)_logits.npy").floats)) max relative difference")
+            XCTAssertLessThan(maxRelativeDifference(output.embedding, try Fixtures.npy("panns/\(name)_embedding.npy").floats), 1e-4, name)
+            XCTAssertLessThan(maxRelativeDifference(output.logits, try Fixtures.npy("panns/\(name)_logits.npy").floats), 1e-4, name)
         }
     }
 

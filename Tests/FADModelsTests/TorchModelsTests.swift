@@ -26,6 +26,8 @@ final class TorchModelsTests: XCTestCase {
 
     func testVGGishModelOutputs() throws {
         let model = try VGGishModel(weights: VGGishTests.weights(), weightsDigest: "test")
+        XCTAssertEqual(model.descriptor.name, "vggish")
+        XCTAssertEqual(model.descriptor.frontEnd, .vggish)
         let wave = try Fixtures.npy("vggish/music_16k.npy").floats
         let output = try model.analyze(samples: wave, layers: ["embedding"], windowHop: nil)
         let embedding = try XCTUnwrap(output.embeddings["embedding"])

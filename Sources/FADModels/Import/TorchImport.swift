@@ -102,7 +102,7 @@ public enum TorchImporter {
             }
         }
         guard problems.isEmpty else {
-            throw TorchCheckpointError(path: path, reason: "not a \(spec.modelName) checkpoint: " + problems.joined(separator: "; "))
+            throw ModelError(path: path, kind: .invalidWeights, reason: "not a \(spec.modelName) checkpoint: " + problems.joined(separator: "; "))
         }
     }
 
@@ -115,7 +115,7 @@ public enum TorchImporter {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw TorchCheckpointError(path: directory.path, reason: "cannot create the model directory (\(error.localizedDescription))")
+            throw ModelError(path: directory.path, kind: .invalidInput, reason: "cannot create the model directory (\(error.localizedDescription))")
         }
         var writer = SafetensorsWriter(metadata: [
             "format": "fad",
@@ -125,7 +125,7 @@ public enum TorchImporter {
         ])
         for t in spec.tensors { writer.add(t.name, tensors[t.name]!) }
         let destination = directory.appendingPathComponent("\(spec.modelName).safetensors")
-        try writer.write(to: destination)
+        do { try writer.write(to: destination) } catch let error as NNError { throw ModelError(error) }
         return destination
     }
 

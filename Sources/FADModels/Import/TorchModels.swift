@@ -53,6 +53,7 @@ public enum TorchModels {
     /// Registry loaders for the imported models (merge into `ModelRegistry.loaders`).
     public static let loaders: [String: @Sendable (ModelStore) throws -> AudioEmbeddingModel] = [
         "vggish": { try VGGishModel(store: $0) },
+        "vggish-google": { try VGGishModel(store: $0, framing: .google) },
         "panns-cnn14": { try PANNsCNN14Model(.khz32, store: $0) },
         "panns-cnn14-16k": { try PANNsCNN14Model(.khz16, store: $0) },
     ]
@@ -71,9 +72,9 @@ public enum TorchModels {
 // MARK: - VGGish as an AudioEmbeddingModel
 
 /// VGGish behind the `AudioEmbeddingModel` protocol: 16 kHz samples -> one 128-d embedding
-/// (layer "embedding") per 0.96 s example.
+/// (layer "embedding") per 0.96 s example. The framing is part of the id, so that caches keyed on
+/// the descriptor tell them apart: "vggish" (fadtk framing), "vggish-google".
 public final class VGGishModel: AudioEmbeddingModel {
-    public static let frontEndDescription = "VGGish: 16 kHz mono; 25 ms Hann window (400) every 10 ms (160), FFT 512, magnitude; 64 HTK mel bands 125-7500 Hz; ln(x + 0.01); 96-frame examples"
     public let descriptor: ModelDescriptor
     public let network: VGGish
     public let framing: VGGish.Framing
@@ -91,7 +92,11 @@ public final class VGGishModel: AudioEmbeddingModel {
         network = try TorchModels.building { try VGGish(weights: weights) }
         self.framing = framing
         descriptor = ModelDescriptor(
+<<<<<<< HEAD
             name: "vggish", sampleRate: VGGish.sampleRate,
+=======
+            name: framing == .fadtk ? "vggish" : "vggish-google", sampleRate: VGGish.sampleRate,
+>>>>>>> torch
             frontEnd: .vggish,
             windowFrames: VGGish.exampleFrames, frameHop: 160,
             layers: [LayerDescriptor(name: "embedding", dimension: VGGish.embeddingSize)],

@@ -73,7 +73,7 @@ public struct TorchTensor {
     /// converted exactly where Float can hold them). Throws if the view exceeds its storage.
     public func floats(path: String = "<checkpoint>", name: String = "tensor") throws -> [Float] {
         guard let bytes = storage.bytes else {
-            throw TorchCheckpointError(path: path, reason: "\(name): storage \(storage.key) has no data")
+            throw ModelError(path: path, kind: .invalidWeights, reason: "\(name): storage \(storage.key) has no data")
         }
         let elementSize = dtype.byteCount
         let available = bytes.count / elementSize
@@ -82,7 +82,7 @@ public struct TorchTensor {
         var last = storageOffset
         for (size, stride) in zip(shape, strides) { last += (size - 1) * stride }
         guard last < available, last >= 0 else {
-            throw TorchCheckpointError(path: path, reason: "\(name): view (offset \(storageOffset), shape \(shape), strides \(strides)) exceeds its storage of \(available) elements")
+            throw ModelError(path: path, kind: .invalidWeights, reason: "\(name): view (offset \(storageOffset), shape \(shape), strides \(strides)) exceeds its storage of \(available) elements")
         }
         var out = [Float](repeating: 0, count: n)
         bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in

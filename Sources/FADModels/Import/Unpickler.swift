@@ -107,8 +107,8 @@ struct Unpickler {
     /// Bytes consumed so far (the legacy format concatenates several pickles).
     var position: Int { reader.position }
 
-    private func fail(_ reason: String) -> TorchCheckpointError {
-        TorchCheckpointError(path: path, reason: "pickle: \(reason)")
+    private func fail(_ reason: String) -> ModelError {
+        ModelError(path: path, kind: .invalidWeights, reason: "pickle: \(reason)")
     }
 
     private mutating func pop() throws -> PickleValue {

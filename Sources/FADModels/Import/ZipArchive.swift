@@ -30,8 +30,8 @@ struct ZipArchive {
         self.path = path
         self.data = data
         let reader = ByteReader(data: data, path: path)
-        func fail(_ reason: String) -> TorchCheckpointError {
-            TorchCheckpointError(path: path, reason: "zip archive: \(reason)")
+        func fail(_ reason: String) -> ModelError {
+            ModelError(path: path, kind: .invalidWeights, reason: "zip archive: \(reason)")
         }
 
         // End of central directory: 22 bytes plus a comment of at most 65535 bytes.
@@ -108,8 +108,8 @@ struct ZipArchive {
     /// The bytes of a STORED entry, as a range of `data` (no copy).
     func contents(of entry: Entry) throws -> Range<Int> {
         var reader = ByteReader(data: data, path: path)
-        func fail(_ reason: String) -> TorchCheckpointError {
-            TorchCheckpointError(path: path, reason: "zip entry '\(entry.name)': \(reason)")
+        func fail(_ reason: String) -> ModelError {
+            ModelError(path: path, kind: .invalidWeights, reason: "zip entry '\(entry.name)': \(reason)")
         }
         guard entry.method == 0 else {
             let kind = entry.method == 8 ? "deflate-compressed" : "compressed with zip method \(entry.method)"
@@ -144,7 +144,7 @@ struct ByteReader {
 
     private func check(_ offset: Int, _ count: Int) throws {
         guard offset >= 0, count >= 0, offset <= data.count, count <= data.count - offset else {
-            throw TorchCheckpointError(path: path, reason: "unexpected end of data at byte \(offset) (wanted \(count) bytes of \(data.count))")
+            throw ModelError(path: path, kind: .invalidWeights, reason: "unexpected end of data at byte \(offset) (wanted \(count) bytes of \(data.count))")
         }
     }
 
@@ -185,7 +185,7 @@ struct ByteReader {
     func int(fromUInt64At offset: Int) throws -> Int {
         let value = try uint64(at: offset)
         guard value <= UInt64(Int.max) else {
-            throw TorchCheckpointError(path: path, reason: "64-bit field at byte \(offset) is out of range")
+            throw ModelError(path: path, kind: .invalidWeights, reason: "64-bit field at byte \(offset) is out of range")
         }
         return Int(value)
     }
@@ -202,7 +202,7 @@ struct ByteReader {
             let byte = try readUInt8()
             if byte == 0x0A { break }
             bytes.append(byte)
-            if bytes.count > 4096 { throw TorchCheckpointError(path: path, reason: "pickle text line too long") }
+            if bytes.count > 4096 { throw ModelError(path: path, kind: .invalidWeights, reason: "pickle text line too long") }
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -204,11 +204,11 @@ extension PANNsCNN14 {
     public static func audioSetLabels(from url: URL) throws -> [String] {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TorchCheckpointError(path: url.path, reason: "cannot read the AudioSet label list")
+            throw ModelError(path: url.path, kind: .weightsNotFound, reason: "cannot read the AudioSet label list")
         }
         let labels = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
         guard labels.count == classCount else {
-            throw TorchCheckpointError(path: url.path, reason: "expected \(classCount) labels, found \(labels.count)")
+            throw ModelError(path: url.path, kind: .invalidWeights, reason: "expected \(classCount) labels, found \(labels.count)")
         }
         return labels
     }

@@ -1,5 +1,5 @@
 """Deterministic stand-in weights for full-size reference models, reproducible bit for bit in Swift
-(Tests/FADModelsTests/DeterministicWeights.swift).
+(Tests/FADModelsTests/TorchDeterministicWeightsTests.swift).
 
 The official VGGish/PANNs checkpoints (~300 MB each) cannot be committed or downloaded here, so the
 parity fixtures run the reference model code with these weights instead. Element i of the t-th
