@@ -30,26 +30,21 @@ public struct ModelDescriptor: Sendable {
     public let labels: [String]
     /// FNV-1a 64 of the weights file, in hex.
     public let weightsDigest: String
-    /// How the model cuts windows from the audio beyond what the front end says (e.g. VGGish's
-    /// `fadtk` or `google` framing); part of every cache key.
-    public let framing: String
 
     public init(name: String, sampleRate: Int, frontEnd: FrontEndConfiguration, windowFrames: Int, frameHop: Int,
-                layers: [LayerDescriptor], defaultLayer: String, labels: [String], weightsDigest: String,
-                framing: String = "") {
+                layers: [LayerDescriptor], defaultLayer: String, labels: [String], weightsDigest: String) {
         self.name = name; self.sampleRate = sampleRate; self.frontEnd = frontEnd
         self.windowFrames = windowFrames; self.frameHop = frameHop; self.layers = layers
         self.defaultLayer = defaultLayer; self.labels = labels; self.weightsDigest = weightsDigest
-        self.framing = framing
     }
 
-    /// Everything about the audio processing that determines the outputs, as one stable string
-    /// (front-end configuration as sorted-key JSON, then the framing): the cache keys on it.
+    /// The front-end configuration as one stable string (sorted-key JSON), for cache keys and
+    /// statistics metadata. How a model cuts windows beyond that (VGGish's framings) is part of
+    /// its id.
     public var processingDescription: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = (try? encoder.encode(frontEnd)).map { String(decoding: $0, as: UTF8.self) } ?? "\(frontEnd)"
-        return framing.isEmpty ? json : json + "; " + framing
+        return (try? encoder.encode(frontEnd)).map { String(decoding: $0, as: UTF8.self) } ?? "\(frontEnd)"
     }
 
     /// The layer named `name`, or `.unknownLayer`.

@@ -24,7 +24,7 @@ public final class EmbeddingExtractor: @unchecked Sendable {
 
     public init(model: AudioEmbeddingModel, layers: [String], windowHop: Int? = nil, cache: EmbeddingCache?,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                resampler: ResamplerQuality = .bestSinc) throws {
+                resampler: ResamplerQuality = .kaiserPolyphase) throws {
         for layer in layers where !(ClassifierLayers.layers.contains(layer) && !model.descriptor.labels.isEmpty) {
             _ = try model.descriptor.layer(layer)
         }

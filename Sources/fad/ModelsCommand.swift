@@ -13,12 +13,12 @@ struct Models: ParsableCommand {
 
         func run() throws {
             var text = ""
-            for name in Set(ModelRegistry.names + ModelCatalog.importableNames).sorted() {
+            for name in ModelRegistry.names {
                 let status: String
                 switch ModelCatalog.availability(of: name) {
                 case .embedded(let url): status = "embedded   \(url.path)"
                 case .installed(let url): status = "installed  \(url.path)"
-                case .importable(let hint): status = "not installed: \(hint)"
+                case .notInstalled(let hint): status = "not installed: \(hint)"
                 }
                 text += "\(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(status)\n"
             }
@@ -31,21 +31,21 @@ struct Models: ParsableCommand {
             abstract: "Convert an official PyTorch checkpoint to fad's safetensors in your model folder.",
             discussion: "vggish: torchvggish's vggish-10086976.pth; panns-cnn14: Cnn14_mAP=0.431.pth; panns-cnn14-16k: Cnn14_16k_mAP=0.438.pth.")
 
-        @Argument(help: ArgumentHelp("Model to import: \(ModelCatalog.importableNames.joined(separator: ", ")).", valueName: "name"))
+        @Argument(help: ArgumentHelp("Model to import: \(TorchModels.names.joined(separator: ", ")).", valueName: "name"))
         var name: String
 
         @Argument(help: ArgumentHelp("The checkpoint file (.pth).", valueName: "file"))
         var file: String
 
         func validate() throws {
-            guard ModelCatalog.importableNames.contains(name) else {
-                throw ValidationError("'\(name)' cannot be imported; choose from \(ModelCatalog.importableNames.joined(separator: ", "))")
+            guard TorchModels.names.contains(name) else {
+                throw ValidationError("'\(name)' cannot be imported; choose from \(TorchModels.names.joined(separator: ", "))")
             }
         }
 
         func run() throws {
             do {
-                let written = try ModelCatalog.importCheckpoint(name: name, from: URL(fileURLWithPath: file))
+                let written = try TorchModels.importCheckpoint(name, from: URL(fileURLWithPath: file))
                 FileHandle.standardError.write(Data("fad: imported \(name) to \(written.path)\n".utf8))
             } catch { exitForError(error) }
         }
@@ -55,26 +55,26 @@ struct Models: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Download a model's official checkpoint and import it (needs network access).")
 
-        @Argument(help: ArgumentHelp("Model to fetch: \(ModelCatalog.importableNames.joined(separator: ", ")).", valueName: "name"))
+        @Argument(help: ArgumentHelp("Model to fetch: \(TorchModels.names.joined(separator: ", ")).", valueName: "name"))
         var name: String
 
         @Option(help: ArgumentHelp("Download from this URL instead of the official one.", valueName: "url"))
         var url: String?
 
         func validate() throws {
-            guard ModelCatalog.importableNames.contains(name) else {
-                throw ValidationError("'\(name)' cannot be fetched; choose from \(ModelCatalog.importableNames.joined(separator: ", "))")
+            guard TorchModels.names.contains(name) else {
+                throw ValidationError("'\(name)' cannot be fetched; choose from \(TorchModels.names.joined(separator: ", "))")
             }
         }
 
         func run() throws {
             do {
-                guard let source = URL(string: url ?? ModelCatalog.importable.first { $0.name == name }!.officialURL) else {
+                guard let source = URL(string: url ?? TorchModels.download(for: name)!.url) else {
                     throw CommandError(description: "not a URL: \(url ?? "")", exitCode: FADExitCode.usage)
                 }
                 let file = try download(source)
                 defer { try? FileManager.default.removeItem(at: file) }
-                let written = try ModelCatalog.importCheckpoint(name: name, from: file)
+                let written = try TorchModels.importCheckpoint(name, from: file)
                 FileHandle.standardError.write(Data("fad: fetched \(source.absoluteString) and imported \(name) to \(written.path)\n".utf8))
             } catch { exitForError(error) }
         }

@@ -13,8 +13,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Hop between analysis windows, in front-end frames (default: the model's own).", valueName: "frames"))
     var hop: Int?
 
-    @Option(help: ArgumentHelp("Resampler converter.", valueName: "quality"))
-    var resampler: ResamplerQuality = .bestSinc
+    @Option(help: ArgumentHelp("Resampler: kaiserPolyphase (100 dB Kaiser-windowed sinc, ~50x faster than libsamplerate's best), bestSinc, mediumSinc, fastestSinc (libsamplerate), zeroOrderHold, linear.", valueName: "quality"))
+    var resampler: ResamplerQuality = .kaiserPolyphase
 
     func validate() throws {
         guard ModelRegistry.names.contains(model) else {

@@ -92,16 +92,11 @@ public final class VGGishModel: AudioEmbeddingModel {
         network = try TorchModels.building { try VGGish(weights: weights) }
         self.framing = framing
         descriptor = ModelDescriptor(
-<<<<<<< HEAD
-            name: "vggish", sampleRate: VGGish.sampleRate,
-=======
             name: framing == .fadtk ? "vggish" : "vggish-google", sampleRate: VGGish.sampleRate,
->>>>>>> torch
             frontEnd: .vggish,
             windowFrames: VGGish.exampleFrames, frameHop: 160,
             layers: [LayerDescriptor(name: "embedding", dimension: VGGish.embeddingSize)],
-            defaultLayer: "embedding", labels: [], weightsDigest: weightsDigest,
-            framing: "\(framing.rawValue) framing")
+            defaultLayer: "embedding", labels: [], weightsDigest: weightsDigest)
     }
 
     /// `windowHop` (frames) replaces the 96-frame example hop of the fadtk framing; the Google
@@ -158,8 +153,7 @@ public final class PANNsCNN14Model: AudioEmbeddingModel {
             frontEnd: network.frontEndConfiguration,
             windowFrames: Self.windowFrames, frameHop: variant.hopSize,
             layers: [LayerDescriptor(name: "embedding", dimension: PANNsCNN14.embeddingSize)],
-            defaultLayer: "embedding", labels: labels, weightsDigest: weightsDigest,
-            framing: "windows of \(Self.windowFrames) frames")
+            defaultLayer: "embedding", labels: labels, weightsDigest: weightsDigest)
     }
 
     public func analyze(samples: [Float], layers: Set<String>, windowHop: Int?) throws -> ModelOutput {
