@@ -82,8 +82,9 @@ final class AudioScoringTests: XCTestCase {
         XCTAssertEqual(entries.count, 6, "one entry per file and layer: \(entries)")
         for entry in entries.prefix(2) { try FileManager.default.removeItem(at: cache.appendingPathComponent(entry)) }
         let (_, resumed) = try score([ref.path, gen.path, "--metrics", "fad", "--threads", "2"])
-        let cachedNow = (resumed["reference"] as? [String: Any])?["cachedFiles"] as? Int ?? 0
-            + (((resumed["sets"] as? [[String: Any]])?[0]["set"] as? [String: Any])?["cachedFiles"] as? Int ?? 0)
+        let referenceCached = (resumed["reference"] as? [String: Any])?["cachedFiles"] as? Int ?? 0
+        let generatedCached = ((resumed["sets"] as? [[String: Any]])?[0]["set"] as? [String: Any])?["cachedFiles"] as? Int ?? 0
+        let cachedNow = referenceCached + generatedCached
         XCTAssertEqual(cachedNow, 4)
         // Bit-identical with 1 and 2 threads and with or without the cache.
         XCTAssertEqual(try fadValues(first), try fadValues(resumed))
