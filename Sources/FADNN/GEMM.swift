@@ -1,5 +1,6 @@
 import COpenBLAS
 import Dispatch
+import Foundation
 
 /// SGEMM for FADNN, and the thread count FADNN computes with.
 ///
@@ -15,9 +16,10 @@ import Dispatch
 /// count, hence bit-identical results (checked by `FADNNTests` for 1, 2 and 3 workers).
 public enum BLAS {
     private static let serialise: Void = { openblas_set_num_threads(1) }()
-    nonisolated(unsafe) private static var workerCount = 2
+    nonisolated(unsafe) private static var workerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
-    /// Worker threads FADNN splits its GEMMs and im2col between (process-wide; default 2).
+    /// Worker threads FADNN runs its GEMM tiles on (process-wide; default: the active processor
+    /// count). Results are bit-identical for any value.
     public static var threads: Int {
         get { _ = serialise; return workerCount }
         set { _ = serialise; workerCount = max(1, newValue) }
