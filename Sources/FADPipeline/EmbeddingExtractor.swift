@@ -74,19 +74,27 @@ public final class EmbeddingExtractor: @unchecked Sendable {
             if cached.count == layers.count { return FileEmbeddings(file: file, layers: cached, fromCache: true) }
         }
         let samples = try loader.load(file.url)
-        let wanted = Set(layers.filter { !ClassifierLayers.layers.contains($0) })
-        let output = try model.analyze(samples: samples, layers: wanted, windowHop: windowHop)
+        // Every layer comes out of the same forward pass, so all of them are cached: switching
+        // layer later (or running the tag metrics) is a cache hit, not another model run.
+        let d = model.descriptor
+        let allLayers = Set(d.layers.map(\.name))
+        let output = try model.analyze(samples: samples, layers: allLayers, windowHop: windowHop)
+        var computed = output.embeddings
+        if !d.labels.isEmpty {
+            computed[ClassifierLayers.logitsLayer] = output.logits
+            computed[ClassifierLayers.probabilitiesLayer] = output.probabilities
+        }
         var result: [String: Matrix<Float>] = [:]
         for layer in layers {
-            let matrix: Matrix<Float>?
-            switch layer {
-            case ClassifierLayers.logitsLayer: matrix = output.logits
-            case ClassifierLayers.probabilitiesLayer: matrix = output.probabilities
-            default: matrix = output.embeddings[layer]
+            guard let matrix = computed[layer] else {
+                throw FileFailure(path: file.url.path, reason: "model produced no output for layer \(layer)")
             }
-            guard let matrix else { throw FileFailure(path: file.url.path, reason: "model produced no output for layer \(layer)") }
             result[layer] = matrix
-            try cache?.store(matrix, contentDigest: digest, recipe: recipe, layer: layer)
+        }
+        if let cache {
+            for (layer, matrix) in computed.sorted(by: { $0.key < $1.key }) {
+                try cache.store(matrix, contentDigest: digest, recipe: recipe, layer: layer)
+            }
         }
         return FileEmbeddings(file: file, layers: result, fromCache: false)
     }

@@ -14,7 +14,7 @@ final class ModelAPITests: XCTestCase {
         XCTAssertEqual(d.windowFrames, 187)
         XCTAssertEqual(d.layers, [LayerDescriptor(name: "max_pool", dimension: 753), LayerDescriptor(name: "mean_pool", dimension: 753),
                                   LayerDescriptor(name: "penultimate", dimension: 200)])
-        XCTAssertEqual(d.defaultLayer, "max_pool")
+        XCTAssertEqual(d.defaultLayer, "logits")  // chosen by the default-embedding study (README)
         XCTAssertEqual(d.labels.count, 50)
         XCTAssertEqual(d.labels.first, "rock")
         XCTAssertEqual(try ModelRegistry.load("mtt-vgg").descriptor.labels.first, "guitar")

@@ -76,22 +76,30 @@ final class AudioScoringTests: XCTestCase {
     func testCacheResumesAnInterruptedRunAndThreadsDoNotChangeResults() throws {
         let ref = try subset("reference", count: 3)
         let gen = try subset("generated-degraded", count: 3)
-        let (_, first) = try score([ref.path, gen.path, "--metrics", "fad", "--threads", "1"])
-        // Simulate a run killed half-way: drop some cache entries.
-        let entries = try XCTUnwrap(FileManager.default.enumerator(atPath: cache.path)).compactMap { $0 as? String }.filter { $0.hasSuffix(".npy") }.sorted()
-        XCTAssertEqual(entries.count, 6, "one entry per file and layer: \(entries)")
-        for entry in entries.prefix(2) { try FileManager.default.removeItem(at: cache.appendingPathComponent(entry)) }
+        // A run killed after two of the generated files: their entries are in the cache.
+        let partial = work.appendingPathComponent("partial")
+        try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: gen.path).sorted().prefix(2) {
+            try FileManager.default.copyItem(at: gen.appendingPathComponent(name), to: partial.appendingPathComponent(name))
+        }
+        _ = try score([ref.path, partial.path, "--metrics", "fad", "--threads", "1"])
+        let entries = try XCTUnwrap(FileManager.default.enumerator(atPath: cache.path)).compactMap { $0 as? String }.filter { $0.hasSuffix(".npy") }
+        XCTAssertEqual(entries.count, 5 * 5, "every layer of every file is cached: \(entries.count)")
+
         let (_, resumed) = try score([ref.path, gen.path, "--metrics", "fad", "--threads", "2"])
-        let referenceCached = (resumed["reference"] as? [String: Any])?["cachedFiles"] as? Int ?? 0
-        let generatedCached = ((resumed["sets"] as? [[String: Any]])?[0]["set"] as? [String: Any])?["cachedFiles"] as? Int ?? 0
-        let cachedNow = referenceCached + generatedCached
-        XCTAssertEqual(cachedNow, 4)
-        // Bit-identical with 1 and 2 threads and with or without the cache.
-        XCTAssertEqual(try fadValues(first), try fadValues(resumed))
-        let (_, warm) = try score([ref.path, gen.path, "--metrics", "fad", "--threads", "2"])
+        let referenceCached = (resumed["reference"] as? [String: Any])?["cachedFiles"] as? Int
+        let generatedCached = ((resumed["sets"] as? [[String: Any]])?[0]["set"] as? [String: Any])?["cachedFiles"] as? Int
+        XCTAssertEqual(referenceCached, 3)
+        XCTAssertEqual(generatedCached, 2)
+        // A second run does no model work at all.
+        let (_, warm) = try score([ref.path, gen.path, "--metrics", "fad", "--threads", "1"])
         XCTAssertEqual(((warm["sets"] as? [[String: Any]])?[0]["set"] as? [String: Any])?["cachedFiles"] as? Int, 3)
+        // Bit-identical with 1 and 2 threads, with and without the cache.
         let cold = try FAD.run([ref.path, gen.path, "--metrics", "fad", "--json", "--no-cache", "--threads", "2", "--quiet"])
-        XCTAssertEqual(try fadValues(try cold.json()), try fadValues(first))
+        XCTAssertEqual(try fadValues(try cold.json()), try fadValues(resumed))
+        XCTAssertEqual(try fadValues(warm), try fadValues(resumed))
+        let coldOne = try FAD.run([ref.path, gen.path, "--metrics", "fad", "--json", "--no-cache", "--threads", "1", "--quiet"])
+        XCTAssertEqual(try fadValues(try coldOne.json()), try fadValues(resumed))
     }
 
     func testEmbedWritesOneNpyPerFile() throws {
@@ -104,7 +112,7 @@ final class AudioScoringTests: XCTestCase {
         XCTAssertTrue(files.allSatisfy { $0.hasSuffix(".npy") })
         let header = try Data(contentsOf: out.appendingPathComponent(files[0])).prefix(128)
         let text = String(decoding: header, as: UTF8.self)
-        XCTAssertTrue(text.contains("'<f4'") && text.contains(", 200)"), text)  // [windows, 200]
+        XCTAssertTrue(text.contains("'<f4'") && text.contains(", 200)"), text)  // [windows, 200] penultimate
         // The .npy folder is itself an input: scoring it skips the model.
         let again = try FAD.run([out.path, out.path, "--metrics", "fad", "--json"])
         XCTAssertEqual(again.status, 0, again.stderr)

@@ -90,7 +90,11 @@ public final class MusiCNN: AudioEmbeddingModel {
             frameHop: 256,
             layers: [LayerDescriptor(name: "max_pool", dimension: 753), LayerDescriptor(name: "mean_pool", dimension: 753),
                      LayerDescriptor(name: "penultimate", dimension: 200)],
-            defaultLayer: "max_pool", labels: try readLabels(labelsURL, count: 50),
+            // The FAD default is the 50 tag logits (the `logits` classifier output, which every
+            // model with labels offers as a layer): the README's default-embedding study found
+            // them monotonic under every degradation and the best at telling genres apart
+            // (20.7x vs 8.1x for penultimate, 2.8x for max_pool).
+            defaultLayer: "logits", labels: try readLabels(labelsURL, count: 50),
             weightsDigest: try WeightReader.digest(weights))
     }
 
