@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "FADMetrics", dependencies: ["FADStats", "CLAPACKE", "COpenBLAS"],
                 swiftSettings: swiftSettings),
         .target(name: "FADPipeline",
-                dependencies: ["FADAudio", "FADFeatures", "FADModels", "FADStats", "FADMetrics",
+                dependencies: ["FADAudio", "FADFeatures", "FADNN", "FADModels", "FADStats", "FADMetrics",
                                .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "FADReport", dependencies: ["FADMetrics", "FADPipeline"],

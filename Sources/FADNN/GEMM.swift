@@ -18,6 +18,12 @@ public enum BLAS {
     private static let serialise: Void = { openblas_set_num_threads(1) }()
     nonisolated(unsafe) private static var workerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+    /// Makes OpenBLAS serial now, for every later BLAS and LAPACK call of the process. FADNN does
+    /// it on first use; code that computes statistics or metrics without running a model first
+    /// (every embedding from the cache) calls this so that its float64 products round the same
+    /// way as in a run that did run the model.
+    public static func makeSerial() { _ = serialise }
+
     /// Worker threads FADNN runs its GEMM tiles on (process-wide; default: the active processor
     /// count). Results are bit-identical for any value.
     public static var threads: Int {

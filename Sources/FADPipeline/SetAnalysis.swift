@@ -1,4 +1,5 @@
 import FADArrays
+import FADNN
 import FADStats
 import Foundation
 
@@ -52,6 +53,9 @@ public struct SetAnalyzer: Sendable {
     public let quiet: Bool
 
     public init(extractor: EmbeddingExtractor?, layer: String, statisticsMetadata: StatisticsMetadata, quiet: Bool) {
+        // OpenBLAS's own threads change the rounding of the covariance and FD computations;
+        // keep them serial whether or not a model runs in this process.
+        BLAS.makeSerial()
         self.extractor = extractor
         self.layer = layer
         self.statisticsMetadata = statisticsMetadata
