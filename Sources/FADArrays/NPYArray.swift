@@ -198,8 +198,9 @@ extension NPYArray {
 
 // IEEE 754 binary16 conversions, done by hand so that they behave the same on every platform
 // (Swift's Float16 is unavailable on macOS x86_64).
+/// Widens an IEEE 754 binary16 bit pattern (subnormals, infinities and NaN included).
 @inline(__always)
-func halfToFloat(_ h: UInt16) -> Float {
+public func halfToFloat(_ h: UInt16) -> Float {
     let sign = UInt32(h & 0x8000) << 16
     let exponent = Int((h >> 10) & 0x1F)
     let mantissa = UInt32(h & 0x3FF)

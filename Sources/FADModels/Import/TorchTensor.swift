@@ -1,3 +1,4 @@
+import FADArrays
 import Foundation
 
 /// Element types of PyTorch storages, named by their pickled storage classes.
@@ -92,7 +93,7 @@ public struct TorchTensor {
                 switch dtype {
                 case .float32: return Float(bitPattern: p.loadUnaligned(as: UInt32.self).littleEndian)
                 case .float64: return Float(Double(bitPattern: p.loadUnaligned(as: UInt64.self).littleEndian))
-                case .float16: return halfBitsToFloat(p.loadUnaligned(as: UInt16.self).littleEndian)
+                case .float16: return halfToFloat(p.loadUnaligned(as: UInt16.self).littleEndian)
                 case .bfloat16: return Float(bitPattern: UInt32(p.loadUnaligned(as: UInt16.self).littleEndian) << 16)
                 case .int64: return Float(Int64(littleEndian: p.loadUnaligned(as: Int64.self)))
                 case .int32: return Float(Int32(littleEndian: p.loadUnaligned(as: Int32.self)))
@@ -142,17 +143,3 @@ public struct TorchTensor {
     }
 }
 
-/// IEEE half -> single, including subnormals, infinities and NaN.
-func halfBitsToFloat(_ h: UInt16) -> Float {
-    let sign = UInt32(h & 0x8000) << 16
-    let exponent = Int((h >> 10) & 0x1F)
-    let mantissa = UInt32(h & 0x3FF)
-    if exponent == 0 {
-        let magnitude = Float(mantissa) * Float(sign: .plus, exponent: -24, significand: 1)
-        return sign != 0 ? -magnitude : magnitude
-    }
-    if exponent == 31 {
-        return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
-    }
-    return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
-}
