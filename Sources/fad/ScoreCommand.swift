@@ -105,12 +105,7 @@ struct Score: ParsableCommand {
             var fad = FADScore(value: fd.value, meanTerm: fd.meanTerm, traceTerm: fd.traceTerm,
                                clippedEigenvalues: fd.clippedEigenvalues, largestClippedEigenvalue: fd.largestClipped)
             if bootstrap > 0 {
-                let files = set.fileFrames.map { file -> RunningStatistics in
-                    var stats = RunningStatistics(dimension: file.frames.columns)
-                    stats.add(file.frames)
-                    return stats
-                }
-                let interval = try fadBootstrap(reference: ref.statistics, files: files,
+                let interval = try fadBootstrap(reference: ref.statistics, fileFrames: set.fileFrames.map(\.frames),
                                                 resamples: bootstrap, confidence: 0.95, seed: seed)
                 fad.confidenceInterval = ConfidenceInterval(level: 0.95, low: interval.low, high: interval.high,
                                                             resamples: bootstrap, seed: seed)
@@ -158,15 +153,24 @@ struct Score: ParsableCommand {
                 score.inceptionScore = ISScore(mean: nil, std: nil, splits: 10, seed: seed, error: "needs audio inputs and a model with classifier outputs")
             } else {
                 let matrix = Matrix<Float>(rows: logits.count, columns: logits[0].count, values: logits.flatMap { $0 })
-                let r = try inceptionScore(matrix, options: InceptionScoreOptions(seed: seed))
-                score.inceptionScore = ISScore(mean: r.mean, std: r.std, splits: r.splitScores.count, seed: seed, error: nil)
+                do {
+                    let r = try inceptionScore(matrix, options: InceptionScoreOptions(seed: seed))
+                    score.inceptionScore = ISScore(mean: r.mean, std: r.std, splits: r.splitScores.count, seed: seed, error: nil)
+                } catch let error as MetricsError {
+                    score.inceptionScore = ISScore(mean: nil, std: nil, splits: 10, seed: seed, error: error.message)
+                }
             }
         }
         if chosen.contains(.kid) {
             let options = KIDOptions(seed: seed)
-            let r = try kernelInceptionDistance(reference: ref.allFrames, generated: set.allFrames, options: options)
-            score.kid = KIDScore(mean: r.mean, std: r.std, subsets: options.subsets, subsetSize: r.subsetSize,
-                                 subsetSizeClamped: r.clamped, identicalSubsets: r.identicalSubsets, seed: seed, error: nil)
+            do {
+                let r = try kernelInceptionDistance(reference: ref.allFrames, generated: set.allFrames, options: options)
+                score.kid = KIDScore(mean: r.mean, std: r.std, subsets: options.subsets, subsetSize: r.subsetSize,
+                                     subsetSizeClamped: r.clamped, identicalSubsets: r.identicalSubsets, seed: seed, error: nil)
+            } catch let error as MetricsError {
+                score.kid = KIDScore(mean: nil, std: nil, subsets: options.subsets, subsetSize: 0, subsetSizeClamped: false,
+                                     identicalSubsets: false, seed: seed, error: error.message)
+            }
         }
         return score
     }

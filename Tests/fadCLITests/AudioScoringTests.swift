@@ -43,7 +43,7 @@ final class AudioScoringTests: XCTestCase {
         let ref = try subset("reference", count: 6)
         let close = try subset("generated-close", count: 4)
         let degraded = try subset("generated-degraded", count: 4)
-        let (_, json) = try score([ref.path, close.path, degraded.path, "--metrics", "fad,kld"])
+        let (_, json) = try score([ref.path, close.path, degraded.path, "--metrics", "fad,kld,is,kid"])
         let fads = try fadValues(json)
         XCTAssertLessThan(fads[0], fads[1], "close \(fads[0]) should beat degraded \(fads[1])")
         let model = try XCTUnwrap(json["model"] as? [String: Any])
@@ -53,6 +53,17 @@ final class AudioScoringTests: XCTestCase {
         let kl = try XCTUnwrap(sets[1]["kl"] as? [String: Any])
         XCTAssertEqual(kl["pairs"] as? Int, 4)
         XCTAssertNotNil(kl["value"] as? Double)
+        // IS needs at least as many files as splits (10): with 4 it says so instead of failing
+        // the run. KID on 12 frames per set uses every frame in every subset, which the JSON
+        // must say.
+        let inception = try XCTUnwrap(sets[0]["inceptionScore"] as? [String: Any])
+        XCTAssertNil(inception["mean"])
+        XCTAssertTrue((inception["error"] as? String ?? "").contains("splits"), "\(inception)")
+        let kid = try XCTUnwrap(sets[0]["kid"] as? [String: Any])
+        XCTAssertNotNil(kid["mean"] as? Double)
+        XCTAssertEqual(kid["subsetSize"] as? Int, 12)
+        XCTAssertEqual(kid["subsetSizeClamped"] as? Bool, true)
+        XCTAssertEqual(kid["identicalSubsets"] as? Bool, false)
     }
 
     func testBrokenFilesAreSkippedAndListedOrFatalWithStrict() throws {

@@ -56,6 +56,22 @@ final class EmbeddingInputTests: XCTestCase {
         XCTAssertTrue((inf["error"] as? String ?? "").contains("the set has 85"), "\(inf)")
     }
 
+    func testBootstrapIntervalIsSeededAndReported() throws {
+        func interval(_ seed: String) throws -> [String: Any] {
+            let run = try FAD.run([reference, generated, "--json", "--metrics", "fad", "--bootstrap", "30", "--seed", seed])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let sets = try XCTUnwrap(try run.json()["sets"] as? [[String: Any]])
+            return try XCTUnwrap((sets[0]["fad"] as? [String: Any])?["confidenceInterval"] as? [String: Any])
+        }
+        let a = try interval("7"), b = try interval("7"), c = try interval("8")
+        let low = try XCTUnwrap(a["low"] as? Double), high = try XCTUnwrap(a["high"] as? Double)
+        XCTAssertLessThan(low, high)
+        XCTAssertEqual(a["resamples"] as? Int, 30)
+        XCTAssertEqual(a["low"] as? Double, b["low"] as? Double)
+        XCTAssertEqual(a["high"] as? Double, b["high"] as? Double)
+        XCTAssertNotEqual(a["low"] as? Double, c["low"] as? Double)
+    }
+
     func testSavedStatisticsAsReferenceGiveTheSameFAD() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
