@@ -26,8 +26,6 @@ public struct FADBootstrapResult: Codable, Hashable, Sendable {
 public func fadBootstrap(reference: GaussianStatistics, files: [RunningStatistics], resamples: Int = 200,
                          confidence: Double = 0.95, seed: UInt64 = 0) throws -> FADBootstrapResult {
     guard files.count >= 2 else { throw MetricsError.invalid("FAD bootstrap needs at least 2 files, got \(files.count)") }
-    guard resamples >= 2 else { throw MetricsError.invalid("FAD bootstrap needs at least 2 resamples") }
-    guard confidence > 0, confidence < 1 else { throw MetricsError.invalid("confidence must be in (0, 1), got \(confidence)") }
     for (k, f) in files.enumerated() where f.dimension != reference.dimension {
         throw MetricsError.dimensionMismatch("FAD bootstrap file \(k) vs reference", f.dimension, reference.dimension)
     }
@@ -43,12 +41,22 @@ public func fadBootstrap(reference: GaussianStatistics, files: [RunningStatistic
         let s = try RunningStatistics.union(files, multiplicities: w).finalized(metadata: metadata)
         return try prepared.distance(to: s).value
     }
-    let estimate = try fad([Int](repeating: 1, count: files.count))
+    return try percentileInterval(files: files.count, resamples: resamples, confidence: confidence, seed: seed, fad: fad)
+}
+
+/// The resampling both overloads share: the FAD of every file once, then `resamples` seeded
+/// draws of file multiplicities (files drawn with replacement), and the percentile interval of
+/// their FADs. `fad` maps multiplicities per file to the FAD of that multiset.
+func percentileInterval(files: Int, resamples: Int, confidence: Double, seed: UInt64,
+                        fad: ([Int]) throws -> Double) throws -> FADBootstrapResult {
+    guard resamples >= 2 else { throw MetricsError.invalid("FAD bootstrap needs at least 2 resamples") }
+    guard confidence > 0, confidence < 1 else { throw MetricsError.invalid("confidence must be in (0, 1), got \(confidence)") }
+    let estimate = try fad([Int](repeating: 1, count: files))
     var generator = SeededGenerator(seed: seed)
     var values: [Double] = []
     for _ in 0..<resamples {
-        var w = [Int](repeating: 0, count: files.count)
-        for _ in 0..<files.count { w[generator.uniform(below: files.count)] += 1 }
+        var w = [Int](repeating: 0, count: files)
+        for _ in 0..<files { w[generator.uniform(below: files)] += 1 }
         values.append(try fad(w))
     }
     values.sort()
@@ -74,8 +82,6 @@ func percentile(_ sorted: [Double], _ q: Double) -> Double {
 public func fadBootstrap(reference: GaussianStatistics, fileFrames: [Matrix<Float>], resamples: Int = 200,
                          confidence: Double = 0.95, seed: UInt64 = 0) throws -> FADBootstrapResult {
     guard fileFrames.count >= 2 else { throw MetricsError.invalid("FAD bootstrap needs at least 2 files, got \(fileFrames.count)") }
-    guard resamples >= 2 else { throw MetricsError.invalid("FAD bootstrap needs at least 2 resamples") }
-    guard confidence > 0, confidence < 1 else { throw MetricsError.invalid("confidence must be in (0, 1), got \(confidence)") }
     let d = reference.dimension
     var all = Matrix<Float>(rows: 0, columns: d)
     var ranges: [Range<Int>] = []
@@ -93,16 +99,5 @@ public func fadBootstrap(reference: GaussianStatistics, fileFrames: [Matrix<Floa
         }
         return try prepared.distance(frames: all, rows: rows, subject: "FAD bootstrap resample").value
     }
-    let estimate = try fad([Int](repeating: 1, count: fileFrames.count))
-    var generator = SeededGenerator(seed: seed)
-    var values: [Double] = []
-    for _ in 0..<resamples {
-        var w = [Int](repeating: 0, count: fileFrames.count)
-        for _ in 0..<fileFrames.count { w[generator.uniform(below: fileFrames.count)] += 1 }
-        values.append(try fad(w))
-    }
-    values.sort()
-    let alpha = (1 - confidence) / 2
-    return FADBootstrapResult(estimate: estimate, low: percentile(values, alpha), high: percentile(values, 1 - alpha),
-                              confidence: confidence, resamples: resamples, seed: seed)
+    return try percentileInterval(files: fileFrames.count, resamples: resamples, confidence: confidence, seed: seed, fad: fad)
 }

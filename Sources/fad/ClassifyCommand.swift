@@ -40,25 +40,11 @@ struct Classify: ParsableCommand {
                 throw CommandError(description: "model \(model.model) has no classifier outputs", exitCode: FADExitCode.usage)
             }
             var files: [FileOutput] = []
-            var failures: [FailureInfo] = []
-            for input in inputs {
-                guard case .audio(let inputFiles) = session.sources[input] else {
-                    throw CommandError(description: "\(input): `fad classify` takes audio inputs", exitCode: FADExitCode.usage)
-                }
-                var firstError: Error?
-                extractor.run(inputFiles, progress: ProgressReporter(label: input, total: inputFiles.count, quiet: runOptions.quiet)) { _, result in
-                    switch result {
-                    case .success(let embedded):
-                        let windows = embedded.layers[ClassifierLayers.probabilitiesLayer]!
-                        files.append(FileOutput(path: embedded.file.url.path, probabilities: ClassifierLayers.clipProbabilities(windows)))
-                    case .failure(let error):
-                        guard let failure = error as? FileFailure, !runOptions.strict else { firstError = error; return }
-                        failures.append(FailureInfo(path: failure.path, reason: failure.reason))
-                        if !runOptions.quiet { FileHandle.standardError.write(Data("fad: skipping \(failure)\n".utf8)) }
-                    }
-                }
-                if let firstError { throw firstError }
+            let skipped = try session.forEachEmbeddedFile(of: inputs, command: "classify", strict: runOptions.strict) { embedded in
+                let windows = embedded.layers[ClassifierLayers.probabilitiesLayer]!
+                files.append(FileOutput(path: embedded.file.url.path, probabilities: ClassifierLayers.clipProbabilities(windows)))
             }
+            let failures = skipped.map { FailureInfo(path: $0.path, reason: $0.reason) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

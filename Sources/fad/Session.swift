@@ -61,6 +61,35 @@ struct Session {
         return set
     }
 
+    /// Embeds every file of the audio inputs, in order, and hands each file's embeddings to
+    /// `each`. A file that cannot be used is reported on stderr and skipped (fatal with
+    /// `strict`), as is a file `each` rejects with a ``FileFailure``; the skipped files are
+    /// returned. `command` names the command in the error for a non-audio input.
+    func forEachEmbeddedFile(of inputs: [String], command: String, strict: Bool,
+                             _ each: (FileEmbeddings) throws -> Void) throws -> [FileFailure] {
+        guard let extractor else {
+            throw CommandError(description: "`fad \(command)` takes audio inputs", exitCode: FADExitCode.usage)
+        }
+        var skipped: [FileFailure] = []
+        for input in inputs {
+            guard case .audio(let files) = sources[input] else {
+                throw CommandError(description: "\(input): `fad \(command)` takes audio inputs", exitCode: FADExitCode.usage)
+            }
+            var firstError: Error?
+            extractor.run(files, progress: ProgressReporter(label: input, total: files.count, quiet: quiet)) { _, result in
+                guard firstError == nil else { return }
+                do {
+                    try each(try result.get())
+                } catch let failure as FileFailure where !strict {
+                    if !quiet { FileHandle.standardError.write(Data("fad: skipping \(failure)\n".utf8)) }
+                    skipped.append(failure)
+                } catch { firstError = error }
+            }
+            if let firstError { throw firstError }
+        }
+        return skipped
+    }
+
     /// The model description for reports.
     var modelInfo: ModelInfo {
         ModelInfo(name: metadata.model, layer: layer, windowHop: metadata.extra["windowHop"].flatMap(Int.init),
