@@ -37,6 +37,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
         .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke",
                        providers: [.apt(["liblapacke-dev"]), .brew(["lapack"])]),
+        // The shipped musicnn weights and the model labels, compiled into the binary (C23 #embed of Models/).
+        .target(name: "CEmbeddedModels"),
 
         // MARK: - Pipeline stages
         .target(name: "FADArrays", swiftSettings: swiftSettings),
@@ -46,7 +48,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "FADNN", dependencies: ["FADArrays", "COpenBLAS"],
                 swiftSettings: swiftSettings),
-        .target(name: "FADModels", dependencies: ["FADNN", "FADFeatures", "FADAudio"],
+        .target(name: "FADModels", dependencies: ["FADNN", "FADFeatures", "FADAudio", "CEmbeddedModels"],
                 swiftSettings: swiftSettings),
         .target(name: "FADStats", dependencies: ["FADArrays", "COpenBLAS"],
                 swiftSettings: swiftSettings),

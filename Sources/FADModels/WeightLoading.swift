@@ -5,12 +5,18 @@ import FADNN
 /// and `finish()` rejects tensors that nothing used (a file for another architecture).
 final class WeightReader {
     let file: SafetensorsFile
-    let url: URL
+    /// How errors name the weights (a path, or `embedded:NAME`).
+    let path: String
+    /// FNV-1a 64 of the file's bytes, hex: the descriptor's `weightsDigest`.
+    let digest: String
     private var used: Set<String> = []
 
-    init(_ url: URL) throws {
-        self.url = url
-        do { file = try SafetensorsFile(contentsOf: url) } catch let error as NNError { throw ModelError(error) }
+    /// Parses the weights where they lie (a mapped file or the bytes embedded in fad).
+    init(_ source: ModelStore.File) throws {
+        path = source.path
+        let data = try source.contents()
+        do { file = try SafetensorsFile(data: data, path: path) } catch let error as NNError { throw ModelError(error) }
+        digest = Self.digest(data)
     }
 
     func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
@@ -29,17 +35,18 @@ final class WeightReader {
     func finish() throws {
         let extra = Set(file.entries.keys).subtracting(used)
         guard extra.isEmpty else {
-            throw ModelError(path: url.path, kind: .invalidWeights,
+            throw ModelError(path: path, kind: .invalidWeights,
                              reason: "unexpected tensors for this architecture: \(extra.sorted().prefix(8).joined(separator: ", "))")
         }
     }
 
-    /// FNV-1a 64 of the file's bytes, hex.
+    /// FNV-1a 64 of a file's bytes, hex.
     static func digest(_ url: URL) throws -> String {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw ModelError(path: url.path, kind: .weightsNotFound, reason: "cannot read: \(error.localizedDescription)")
-        }
+        digest(try ModelStore.File(url: url).contents())
+    }
+
+    /// FNV-1a 64 of `data`, hex.
+    static func digest(_ data: Data) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         data.withUnsafeBytes { bytes in
             for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
@@ -49,13 +56,13 @@ final class WeightReader {
 }
 
 /// Labels file: one tag per line.
-func readLabels(_ url: URL, count: Int) throws -> [String] {
-    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-        throw ModelError(path: url.path, kind: .weightsNotFound, reason: "cannot read the labels file")
+func readLabels(_ source: ModelStore.File, count: Int) throws -> [String] {
+    guard let text = String(data: try source.contents(), encoding: .utf8) else {
+        throw ModelError(path: source.path, kind: .invalidWeights, reason: "the labels file is not UTF-8 text")
     }
     let labels = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     guard labels.count == count else {
-        throw ModelError(path: url.path, kind: .invalidWeights, reason: "\(labels.count) labels, expected \(count)")
+        throw ModelError(path: source.path, kind: .invalidWeights, reason: "\(labels.count) labels, expected \(count)")
     }
     return labels
 }

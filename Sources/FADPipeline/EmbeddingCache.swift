@@ -1,4 +1,5 @@
 import FADArrays
+import FADModels
 import Foundation
 
 /// A content-addressed store of per-file embeddings.
@@ -14,13 +15,8 @@ public struct EmbeddingCache: Sendable {
 
     public init(directory: URL) { self.directory = directory }
 
-    /// `$FAD_CACHE_DIR`, else `$XDG_CACHE_HOME/fad`, else `~/.cache/fad`.
-    public static var defaultDirectory: URL {
-        let env = ProcessInfo.processInfo.environment
-        if let dir = env["FAD_CACHE_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
-        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("fad") }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/fad")
-    }
+    /// `$FAD_CACHE_DIR`, else `$XDG_CACHE_HOME/fad`, else `$HOME/.cache/fad` (``FADDirectories``).
+    public static var defaultDirectory: URL { FADDirectories.cache() }
 
     /// Everything besides the file content that determines an embedding.
     public struct Recipe: Hashable, Sendable {

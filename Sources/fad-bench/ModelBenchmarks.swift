@@ -111,8 +111,10 @@ func runModelBenchmarks(arguments: [String]) throws {
 
     // 5. TensorFlow reference in the same run.
     guard let python, FileManager.default.isExecutableFile(atPath: python) else { return }
-    let script = ModelStore.repositoryModels.deletingLastPathComponent()
-        .appendingPathComponent("Tests/Fixtures/scripts/musicnn_tf_benchmark.py").path
+    // fad-bench runs from a checkout (it is not installed), so its script is found from here.
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let script = repository.appendingPathComponent("Tests/Fixtures/scripts/musicnn_tf_benchmark.py").path
     var pythonArguments = [script, "--input", input.path, "--windows", "\(windows)", "--repeats", "\(repeats)",
                            "--threads", threadCounts.map(String.init).joined(separator: ",")]
     if let file, endToEnd != nil { pythonArguments += ["--extractor-file", file] }

@@ -16,7 +16,7 @@ struct Models: ParsableCommand {
             for name in ModelRegistry.names {
                 let status: String
                 switch ModelCatalog.availability(of: name) {
-                case .embedded(let url): status = "embedded   \(url.path)"
+                case .embedded(let file): status = "embedded   in this fad binary (Models/\(file))"
                 case .installed(let url): status = "installed  \(url.path)"
                 case .notInstalled(let hint): status = "not installed: \(hint)"
                 }

@@ -30,12 +30,12 @@ final class ModelAPITests: XCTestCase {
     }
 
     func testWrongWeightsFileIsRejected() throws {
-        let vggWeights = ModelStore.repositoryModels.appendingPathComponent("musicnn/MTT_vgg.safetensors")
-        let labels = ModelStore.repositoryModels.appendingPathComponent("musicnn/MTT_musicnn.labels.txt")
+        let vggWeights = Fixtures.repositoryRoot.appendingPathComponent("Models").appendingPathComponent("musicnn/MTT_vgg.safetensors")
+        let labels = Fixtures.repositoryRoot.appendingPathComponent("Models").appendingPathComponent("musicnn/MTT_musicnn.labels.txt")
         XCTAssertThrowsError(try MusiCNN(name: "x", weights: vggWeights, labels: labels)) { error in
             XCTAssertEqual((error as? ModelError)?.kind, .invalidWeights, "\(error)")
         }
-        let musicnnWeights = ModelStore.repositoryModels.appendingPathComponent("musicnn/MTT_musicnn.safetensors")
+        let musicnnWeights = Fixtures.repositoryRoot.appendingPathComponent("Models").appendingPathComponent("musicnn/MTT_musicnn.safetensors")
         XCTAssertThrowsError(try MusicnnVGG(name: "x", weights: musicnnWeights, labels: labels)) { error in
             XCTAssertEqual((error as? ModelError)?.kind, .invalidWeights, "\(error)")
         }

@@ -27,13 +27,35 @@ enum FAD {
         #endif
     }
 
-    /// Runs `fad` with `arguments`; each test gets its own cache folder unless it passes one.
-    static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> FADRun {
-        let process = Process()
-        process.executableURL = productsDirectory.appendingPathComponent("fad")
-        process.arguments = arguments
+    /// A home folder for every `fad` the tests run, so that its default model and cache folders
+    /// (`$HOME/.local/share/fad`, `$HOME/.cache/fad`) are never the real ones.
+    static let sandboxHome: URL = {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("fad-tests-home-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        return home
+    }()
+
+    /// The variables that choose where fad reads and writes between runs.
+    static let locationVariables = ["HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "FAD_MODEL_DIR", "FAD_CACHE_DIR"]
+
+    /// The test process's environment with HOME set to ``sandboxHome`` and the other location
+    /// variables removed, then `extra` applied.
+    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
+        for name in locationVariables { environment[name] = nil }
+        environment["HOME"] = sandboxHome.path
         for (k, v) in extra { environment[k] = v }
+        return environment
+    }
+
+    /// Runs `fad` (or `executable`) with `arguments` in the sandboxed ``environment(_:)``.
+    static func run(_ arguments: [String], environment extra: [String: String] = [:], executable: URL? = nil,
+                    workingDirectory: URL? = nil) throws -> FADRun {
+        let process = Process()
+        process.executableURL = executable ?? productsDirectory.appendingPathComponent("fad")
+        process.arguments = arguments
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+        let environment = Self.environment(extra)
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

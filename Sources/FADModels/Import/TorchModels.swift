@@ -22,7 +22,7 @@ public enum TorchModels {
     }
 
     /// Where imported weights go: the store's first search path (`$FAD_MODEL_DIR`, else
-    /// `~/.local/share/fad/models`).
+    /// `$XDG_DATA_HOME/fad/models`, else `$HOME/.local/share/fad/models`).
     public static func importDirectory(_ store: ModelStore = .default) -> URL {
         store.searchPaths[0]
     }
@@ -141,7 +141,7 @@ public final class PANNsCNN14Model: AudioEmbeddingModel {
     /// AudioSet labels (`audioset/labels.txt`) from the store.
     public convenience init(_ variant: PANNsCNN14.Variant, store: ModelStore = .default) throws {
         let url = try TorchModels.importedWeights(variant.modelName, store: store)
-        let labels = try readLabels(try store.url(for: "audioset/labels.txt"), count: PANNsCNN14.classCount)
+        let labels = try readLabels(try store.file("audioset/labels.txt"), count: PANNsCNN14.classCount)
         try self.init(variant, weights: try TorchModels.open(url), weightsDigest: try WeightReader.digest(url), labels: labels)
     }
 

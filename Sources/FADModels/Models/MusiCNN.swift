@@ -42,16 +42,23 @@ public final class MusiCNN: AudioEmbeddingModel {
     private let penultimate: Dense
     private let output: Dense
 
-    /// Loads the released checkpoint of `dataset` from the store (`musicnn/<MTT|MSD>_musicnn.*`).
+    /// Loads the released checkpoint of `dataset` from the store (`musicnn/<MTT|MSD>_musicnn.*`;
+    /// the default store finds the copies embedded in fad).
     public convenience init(_ dataset: MusicnnDataset, store: ModelStore = .default,
                             frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = defaultMusicnnFrontEnd) throws {
         let base = "musicnn/\(dataset.rawValue)_musicnn"
-        try self.init(name: "\(dataset.rawValue.lowercased())-musicnn", weights: try store.url(for: base + ".safetensors"),
-                      labels: try store.url(for: base + ".labels.txt"), frontEnd: frontEnd)
+        try self.init(name: "\(dataset.rawValue.lowercased())-musicnn", weights: try store.file(base + ".safetensors"),
+                      labels: try store.file(base + ".labels.txt"), frontEnd: frontEnd)
     }
 
-    public init(name: String, weights: URL, labels labelsURL: URL,
-                frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = defaultMusicnnFrontEnd) throws {
+    /// Loads a checkpoint from files on disk.
+    public convenience init(name: String, weights: URL, labels: URL,
+                            frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = defaultMusicnnFrontEnd) throws {
+        try self.init(name: name, weights: ModelStore.File(url: weights), labels: ModelStore.File(url: labels), frontEnd: frontEnd)
+    }
+
+    init(name: String, weights: ModelStore.File, labels: ModelStore.File,
+         frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)?) throws {
         let reader = try WeightReader(weights)
         let eps = Self.epsilon
         func bn(_ index: Int, _ channels: Int) throws -> BatchNorm {
@@ -94,8 +101,8 @@ public final class MusiCNN: AudioEmbeddingModel {
             // model with labels offers as a layer): the README's default-embedding study found
             // them monotonic under every degradation and the best at telling genres apart
             // (20.7x vs 8.1x for penultimate, 2.8x for max_pool).
-            defaultLayer: "logits", labels: try readLabels(labelsURL, count: 50),
-            weightsDigest: try WeightReader.digest(weights))
+            defaultLayer: "logits", labels: try readLabels(labels, count: 50),
+            weightsDigest: reader.digest)
     }
 
     /// Outputs of one batch of windows.

@@ -26,12 +26,18 @@ public final class MusicnnVGG: AudioEmbeddingModel {
     public convenience init(_ dataset: MusicnnDataset, store: ModelStore = .default,
                             frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = defaultMusicnnFrontEnd) throws {
         let base = "musicnn/\(dataset.rawValue)_vgg"
-        try self.init(name: "\(dataset.rawValue.lowercased())-vgg", weights: try store.url(for: base + ".safetensors"),
-                      labels: try store.url(for: base + ".labels.txt"), frontEnd: frontEnd)
+        try self.init(name: "\(dataset.rawValue.lowercased())-vgg", weights: try store.file(base + ".safetensors"),
+                      labels: try store.file(base + ".labels.txt"), frontEnd: frontEnd)
     }
 
-    public init(name: String, weights: URL, labels labelsURL: URL,
-                frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = defaultMusicnnFrontEnd) throws {
+    /// Loads a checkpoint from files on disk.
+    public convenience init(name: String, weights: URL, labels: URL,
+                            frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = defaultMusicnnFrontEnd) throws {
+        try self.init(name: name, weights: ModelStore.File(url: weights), labels: ModelStore.File(url: labels), frontEnd: frontEnd)
+    }
+
+    init(name: String, weights: ModelStore.File, labels: ModelStore.File,
+         frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)?) throws {
         let reader = try WeightReader(weights)
         inputNorm = try reader.batchNorm("batch_normalization", channels: 1, epsilon: 1e-3).affine
         blocks = try (1...5).map { i in
@@ -48,7 +54,7 @@ public final class MusicnnVGG: AudioEmbeddingModel {
         descriptor = ModelDescriptor(
             name: name, sampleRate: 16000, frontEnd: .musicnn, windowFrames: Self.windowFrames,
             frameHop: 256, layers: [LayerDescriptor(name: "pool5", dimension: 256)], defaultLayer: "pool5",
-            labels: try readLabels(labelsURL, count: 50), weightsDigest: try WeightReader.digest(weights))
+            labels: try readLabels(labels, count: 50), weightsDigest: reader.digest)
     }
 
     /// (pool5 [B, 256], logits [B, 50]) of windows [B, 187, 96, 1].
