@@ -5,7 +5,7 @@
 #   PREFIX/share/bash-completion/completions/fad      completions (fad --generate-completion-script)
 #   PREFIX/share/zsh/site-functions/_fad
 #   PREFIX/share/fish/vendor_completions.d/fad.fish
-#   PREFIX/share/doc/fad/                             README, the musicnn weights' licence
+#   PREFIX/share/doc/fad/                             README, licences of the embedded weights and labels
 #
 # Usage: bash install.sh [--prefix DIR] [--dynamic-swift-stdlib] [--no-build]
 #   --prefix DIR              where to install (default: $HOME/.local)
@@ -52,16 +52,19 @@ cp "$bin/fad" "$stage/bin/fad"
 "$stage/bin/fad" --generate-completion-script zsh > "$stage/share/zsh/site-functions/_fad"
 "$stage/bin/fad" --generate-completion-script fish > "$stage/share/fish/vendor_completions.d/fad.fish"
 
-# The plugin builds the package's executables itself (same release flags, so nothing is
-# rebuilt) and runs its generate-manual tool on them: one page, fad.1, with every subcommand.
+# The plugin builds the package's executables itself and runs its generate-manual tool on them:
+# one page, fad.1, with every subcommand. It cannot pass --static-swift-stdlib (a compile flag
+# too), so a release build there would redo the one above; the help text is the same in a debug
+# build, which `swift build` / `swift test` have usually made already.
 if ((build)) || ! compgen -G ".build/plugins/GenerateManual/outputs/fad/*.1" > /dev/null; then
-    swift package "${static[@]}" plugin generate-manual --configuration release > "$stage/manual.log" 2>&1 \
+    swift package plugin generate-manual --configuration debug > "$stage/manual.log" 2>&1 \
         || { cat "$stage/manual.log" >&2; echo "install.sh: generate-manual failed" >&2; exit 70; }
 fi
 cp .build/plugins/GenerateManual/outputs/fad/*.1 "$stage/share/man/man1/"
 
 cp README.md "$stage/share/doc/fad/README.md"
 cp Models/musicnn/LICENSE "$stage/share/doc/fad/musicnn-LICENSE"
+cp Models/audioset/README.md "$stage/share/doc/fad/audioset-labels-README.md"
 
 # Each file renamed into place, so that a running fad is not overwritten under itself.
 (cd "$stage" && find bin share -type f) | while read -r file; do

@@ -45,6 +45,8 @@ final class EmbeddedModelsTests: XCTestCase {
             XCTAssertEqual(try ModelRegistry.load(name, store: embeddedOnly).descriptor.labels.count, 50, name)
         }
         XCTAssertEqual(ModelCatalog.availability(of: "msd-musicnn", store: embeddedOnly), .embedded("musicnn/MSD_musicnn.safetensors"))
+        // The AudioSet class names of the imported PANNs models travel too.
+        XCTAssertEqual(try readLabels(embeddedOnly.file("audioset/labels.txt"), count: 527).first, "Speech")
         // Without the embedded files and with nothing on disk, the error names where it looked.
         XCTAssertThrowsError(try MusiCNN(.msd, store: ModelStore(searchPaths: [empty]))) { error in
             XCTAssertEqual((error as? ModelError)?.kind, .weightsNotFound)
