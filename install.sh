@@ -14,9 +14,10 @@
 #   --no-build                install what the last run of this script built
 #
 # The binary still needs the system's C libraries at run time: libsndfile, libsamplerate, FFTW
-# (single precision), OpenBLAS and LAPACKE (.ci/install-deps.sh installs them; on Debian/Ubuntu
-# the runtime packages are libsndfile1 libsamplerate0 libfftw3-single3 libopenblas0 liblapacke),
-# plus glibc and libstdc++. Nothing is read from the checkout: it can be moved or deleted.
+# (single precision), OpenBLAS, LAPACKE and libcurl (.ci/install-deps.sh installs them; on
+# Debian/Ubuntu the runtime packages are libsndfile1 libsamplerate0 libfftw3-single3 libopenblas0
+# liblapacke libcurl4), plus glibc and libstdc++. Nothing is read from the checkout: it can be
+# moved or deleted.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -37,6 +38,14 @@ mkdir -p "$prefix"
 prefix=$(cd "$prefix" && pwd)
 
 if ((build)); then
+    # Foundation's networking part (`fad models fetch`) links libcurl: a static Swift runtime
+    # needs its development files (libcurl.so) to link against.
+    if ((${#static[@]})) && [[ $(uname) == Linux ]] && ! pkg-config --exists libcurl 2> /dev/null; then
+        echo "install.sh: linking the Swift runtime in needs libcurl's development files" \
+             "(Debian/Ubuntu: apt-get install libcurl4-openssl-dev; .ci/install-deps.sh installs it)," \
+             "or pass --dynamic-swift-stdlib" >&2
+        exit 69
+    fi
     swift build -c release --product fad "${static[@]}"
 fi
 bin=$(swift build -c release "${static[@]}" --show-bin-path)
@@ -48,6 +57,8 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/share/man/man1" "$stage/share/bash-completion/completions" \
          "$stage/share/zsh/site-functions" "$stage/share/fish/vendor_completions.d" "$stage/share/doc/fad"
 cp "$bin/fad" "$stage/bin/fad"
+# Debug info is most of the size (103 MB -> 90 MB on Linux); the symbol table stays for backtraces.
+if [[ $(uname) == Linux ]] && command -v strip > /dev/null; then strip --strip-debug "$stage/bin/fad"; fi
 "$stage/bin/fad" --generate-completion-script bash > "$stage/share/bash-completion/completions/fad"
 "$stage/bin/fad" --generate-completion-script zsh > "$stage/share/zsh/site-functions/_fad"
 "$stage/bin/fad" --generate-completion-script fish > "$stage/share/fish/vendor_completions.d/fad.fish"

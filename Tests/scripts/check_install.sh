@@ -19,12 +19,12 @@ for file in bin/fad share/man/man1/fad.1 share/bash-completion/completions/fad s
             share/fish/vendor_completions.d/fad.fish share/doc/fad/musicnn-LICENSE share/doc/fad/README.md; do
     [[ -s "$prefix/$file" ]] || fail "missing or empty: $prefix/$file"
 done
-grep -q '^\.TH' "$prefix/share/man/man1/fad.1" || fail "fad.1 is not a man page"
+grep -q '^\.Dt FAD 1' "$prefix/share/man/man1/fad.1" || fail "fad.1 is not a man page (mdoc)"
 grep -q 'classify' "$prefix/share/man/man1/fad.1" || fail "fad.1 does not document the subcommands"
 bash -n "$prefix/share/bash-completion/completions/fad" || fail "the bash completion script does not parse"
-grep -q 'complete -F' "$prefix/share/bash-completion/completions/fad" || fail "no bash completion function"
+grep -q 'complete .*-F _fad fad' "$prefix/share/bash-completion/completions/fad" || fail "no bash completion function"
 grep -q '#compdef fad' "$prefix/share/zsh/site-functions/_fad" || fail "no zsh completion header"
-grep -q 'complete -c fad' "$prefix/share/fish/vendor_completions.d/fad.fish" || fail "no fish completions"
+grep -q "complete -c 'fad'" "$prefix/share/fish/vendor_completions.d/fad.fish" || fail "no fish completions"
 
 if command -v ldd > /dev/null; then
     libraries=$(ldd "$prefix/bin/fad")
