@@ -47,13 +47,13 @@ public enum PaddingMode: String, Sendable, Hashable {
 /// strided, dilated, grouped (depthwise included), zero- or reflect-padded, causal or asymmetric.
 ///
 /// Computed as im2col + SGEMM, one GEMM per group on each tile of output positions, with bias and
-/// activation fused into the epilogue. The im2col row of a position is ordered (group, tap,
+/// activation fused into the epilogue. A group's im2col row of a position is ordered (tap,
 /// channel of the group), so the weights of a group are the [kernel * in/groups, out/groups] GEMM
 /// matrix, converted once from PyTorch's [out, in/groups, kernel] at load. Depthwise convolutions
 /// (one input channel per group) would be GEMMs with one column: they run as a direct
 /// multiply-add loop over the channels instead, weights stored [kernel, out].
 ///
-/// Tiles of `chunkFloats / (kernel * in)` positions (clamped to 256...4096) cut the whole batch
+/// Tiles of `chunkFloats / (kernel * in/groups)` positions (clamped to 256...4096) cut the whole batch
 /// whatever the item boundaries and depend on shapes only, so results are bit-identical for any
 /// worker count (see `BLAS`).
 public struct Conv1D: Sendable {
@@ -176,42 +176,36 @@ public struct Conv1D: Sendable {
                          into out: UnsafeMutablePointer<Float>) {
         let cin = inputChannels, cout = outputChannels, k = kernelSize
         let inG = cin / groups, outG = cout / groups
-        let rowLength = k * cin
-        let tile = min(4096, max(256, chunkFloats / rowLength))
+        // One group's im2col at a time: HuBERT's positional convolution (128 taps x 768 channels
+        // in 16 groups) would need 16 times the scratch for all groups at once.
+        let groupRow = k * inG
+        let tile = min(4096, max(256, chunkFloats / groupRow))
         // A pointwise convolution reads its GEMM rows straight from the input.
         let direct = k == 1 && stride == 1 && tp == tout
         let workers = max(1, min(BLAS.threads, (positions + tile - 1) / tile))
-        var columns = [Float](repeating: 0, count: direct ? 0 : workers * tile * rowLength)
+        var columns = [Float](repeating: 0, count: direct ? 0 : workers * tile * groupRow)
         weights.withUnsafeBufferPointer { wBuffer in
         columns.withUnsafeMutableBufferPointer { colBuffer in
             let w = wBuffer.baseAddress!
             BLAS.forEachTile(count: positions, tile: tile) { range, worker in
                 let m = range.count
-                let a: UnsafePointer<Float>
-                if direct {
-                    a = x + range.lowerBound * cin
-                } else {
-                    let cols = colBuffer.baseAddress! + worker * tile * rowLength
-                    for p in 0..<m {
-                        let position = range.lowerBound + p
-                        let base = x + ((position / tout) * tp + (position % tout) * self.stride) * cin
-                        let row = cols + p * rowLength
-                        if self.groups == 1 {
-                            for j in 0..<k { (row + j * cin).update(from: base + j * self.dilation * cin, count: cin) }
-                        } else {
-                            for g in 0..<self.groups {
-                                for j in 0..<k {
-                                    (row + (g * k + j) * inG).update(from: base + j * self.dilation * cin + g * inG, count: inG)
-                                }
-                            }
-                        }
-                    }
-                    a = UnsafePointer(cols)
-                }
                 let c = out + range.lowerBound * cout
+                let cols = direct ? nil : colBuffer.baseAddress! + worker * tile * groupRow
                 for g in 0..<self.groups {
-                    BLAS.sgemm(m: m, n: outG, k: k * inG, a: a + g * k * inG, lda: rowLength,
-                               b: w + g * k * inG * outG, ldb: outG, c: c + g * outG, ldc: cout)
+                    let a: UnsafePointer<Float>, lda: Int
+                    if let cols {
+                        for p in 0..<m {
+                            let position = range.lowerBound + p
+                            let base = x + ((position / tout) * tp + (position % tout) * self.stride) * cin + g * inG
+                            let row = cols + p * groupRow
+                            for j in 0..<k { (row + j * inG).update(from: base + j * self.dilation * cin, count: inG) }
+                        }
+                        a = UnsafePointer(cols); lda = groupRow
+                    } else {
+                        a = x + range.lowerBound * cin + g * inG; lda = cin
+                    }
+                    BLAS.sgemm(m: m, n: outG, k: groupRow, a: a, lda: lda,
+                               b: w + g * groupRow * outG, ldb: outG, c: c + g * outG, ldc: cout)
                 }
                 applyEpilogue(c, positions: m, channels: cout, bias: self.bias, activation: self.activation, postAffine: nil)
             }
