@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 
 /// A unidirectional, multi-layer LSTM over channels-last sequences [N, T, input] -> [N, T, hidden]
@@ -10,20 +11,23 @@ import Foundation
 /// gates_t = x_t W_ih^T + h_{t-1} W_hh^T + b_ih + b_hh
 /// c_t = sigmoid(f) * c_{t-1} + sigmoid(i) * tanh(g),   h_t = sigmoid(o) * tanh(c_t)
 /// ```
-/// The input projections of all steps and items are one GEMM; each step then adds
-/// `h_{t-1} W_hh^T` for the whole batch with one more (written in place into the projections),
-/// reading h_{t-1} straight out of the output. EnCodec's `SLSTM` adds the input as a skip
-/// connection: `lstm(x) + x`.
+/// The input projections of all steps and items are one GEMM. Each step then adds
+/// `h_{t-1} W_hh^T` in place into them and applies the gates, in tiles of hidden units run in
+/// parallel: the gate rows are stored unit-major (i, f, g, o of unit 0, then of unit 1...), so a
+/// tile's product (a GEMV for one item, whose weights stay in PyTorch's row-major [4H, H] and are
+/// never repacked; a GEMM for a batch) holds every gate of its units. h_{t-1} is read straight out
+/// of the output. Tiles depend on shapes only (results do not depend on the worker count).
+/// EnCodec's `SLSTM` adds the input as a skip connection: `lstm(x) + x`.
 public struct LSTM: Sendable {
     /// One layer's weights in GEMM layout.
     public struct Layer: Sendable {
         public let inputSize: Int
         public let hiddenSize: Int
-        /// [in, 4H]
+        /// [in, 4H], columns unit-major (column 4j + q is gate q of unit j).
         let inputWeights: [Float]
-        /// [H, 4H]
+        /// [4H, H], rows unit-major.
         let recurrentWeights: [Float]
-        /// b_ih + b_hh [4H]
+        /// b_ih + b_hh [4H], unit-major.
         let bias: [Float]
     }
 
@@ -62,9 +66,14 @@ public struct LSTM: Sendable {
                 try requireShape(b, [4 * hidden], name: "\(name).\(suffix)_l\(l)", "LSTM bias [4 * hidden]")
                 for i in 0..<(4 * hidden) { bias[i] += b.values[i] }
             }
+            // PyTorch's gate-major rows (q * H + j) to unit-major (4j + q).
+            func regroup(_ rows: Tensor) -> Tensor {
+                rows.reshaped([4, hidden, rows.count / (4 * hidden)]).permuted([1, 0, 2]).reshaped(rows.shape)
+            }
             layers.append(Layer(inputSize: inputSize, hiddenSize: hidden,
-                                inputWeights: t.weightIH.permuted([1, 0]).values,
-                                recurrentWeights: t.weightHH.permuted([1, 0]).values, bias: bias))
+                                inputWeights: regroup(t.weightIH).permuted([1, 0]).values,
+                                recurrentWeights: regroup(t.weightHH).values,
+                                bias: regroup(Tensor(shape: [4 * hidden, 1], values: bias)).values))
         }
         precondition(input > 0 && hidden > 0)
         self.layers = layers
@@ -99,7 +108,11 @@ public struct LSTM: Sendable {
         return x
     }
 
+    /// Hidden units per tile of a recurrent step.
+    static let unitsPerTile = 64
+
     private func run(_ layer: Layer, _ input: Tensor) -> Tensor {
+        BLAS.makeSerial()
         let n = input.shape[0], t = input.shape[1], h = layer.hiddenSize, g = 4 * h
         var output = Tensor(shape: [n, t, h])
         guard n > 0, t > 0 else { return output }
@@ -112,26 +125,36 @@ public struct LSTM: Sendable {
         gates.withUnsafeMutableBufferPointer { gatesBuffer in
         cell.withUnsafeMutableBufferPointer { c in
         output.values.withUnsafeMutableBufferPointer { out in
-            let gp = gatesBuffer.baseAddress!, y = out.baseAddress!
+            let gp = gatesBuffer.baseAddress!, y = out.baseAddress!, w = whh.baseAddress!
             BLAS.parallelSgemm(m: n * t, n: g, k: layer.inputSize, a: x.baseAddress!, lda: layer.inputSize,
                                b: wih.baseAddress!, ldb: g, c: gp, ldc: g)
             for step in 0..<t {
-                if step > 0 {
-                    // Row `item` of h_{t-1} is out[item, step - 1, :]; of the gates, gates[item, step, :].
-                    BLAS.sgemm(m: n, n: g, k: h, a: y + (step - 1) * h, lda: t * h, b: whh.baseAddress!, ldb: g,
-                               c: gp + step * g, ldc: t * g, beta: 1)
-                }
-                for item in 0..<n {
-                    let z = gp + (item * t + step) * g
-                    let state = c.baseAddress! + item * h
-                    let hidden = y + (item * t + step) * h
-                    for j in 0..<h {
-                        let i = 1 / (1 + expf(-(z[j] + bias[j])))
-                        let f = 1 / (1 + expf(-(z[h + j] + bias[h + j])))
-                        let cand = tanhf(z[2 * h + j] + bias[2 * h + j])
-                        let o = 1 / (1 + expf(-(z[3 * h + j] + bias[3 * h + j])))
-                        state[j] = f * state[j] + i * cand
-                        hidden[j] = o * tanhf(state[j])
+                BLAS.forEachTile(count: h, tile: Self.unitsPerTile) { units, _ in
+                    let firstRow = 4 * units.lowerBound, rows = 4 * units.count
+                    if step > 0 {
+                        // gates[item, step, rows] += h_{t-1}[item] W_hh[rows]^T; h_{t-1} of item
+                        // `item` is out[item, step - 1, :].
+                        if n == 1 {
+                            cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(rows), blasint(h), 1, w + firstRow * h, blasint(h),
+                                        y + (step - 1) * h, 1, 1, gp + step * g + firstRow, 1)
+                        } else {
+                            BLAS.sgemm(m: n, n: rows, k: h, a: y + (step - 1) * h, lda: t * h, b: w + firstRow * h, ldb: h,
+                                       transposeB: true, c: gp + step * g + firstRow, ldc: t * g, beta: 1)
+                        }
+                    }
+                    for item in 0..<n {
+                        let z = gp + (item * t + step) * g
+                        let state = c.baseAddress! + item * h
+                        let hidden = y + (item * t + step) * h
+                        for j in units {
+                            let q = 4 * j
+                            let i = 1 / (1 + expf(-(z[q] + bias[q])))
+                            let f = 1 / (1 + expf(-(z[q + 1] + bias[q + 1])))
+                            let cand = tanhf(z[q + 2] + bias[q + 2])
+                            let o = 1 / (1 + expf(-(z[q + 3] + bias[q + 3])))
+                            state[j] = f * state[j] + i * cand
+                            hidden[j] = o * tanhf(state[j])
+                        }
                     }
                 }
             }

@@ -228,11 +228,16 @@ final class TorchLayerTests: XCTestCase {
                                    paddingMode: .reflect)
         let attention = try MultiHeadAttention(inProjWeight: random([24, 8]), inProjBias: random([24]),
                                                outWeight: random([8, 8]), outBias: random([8]), heads: 2)
+        let lstm = try LSTM(layers: (0..<2).map { l in
+            LSTM.TorchLayer(weightIH: random([800, l == 0 ? 8 : 200]), weightHH: random([800, 200]),
+                            biasIH: random([800]), biasHH: random([800]))
+        })
         let x8 = random([3, 700, 8])
         var results: [[[Float]]] = []
         for workers in [1, 2, 3] {
             BLAS.threads = workers
-            results.append([conv(x8).values, depthwise(x8).values, attention(x8).values])
+            results.append([conv(x8).values, depthwise(x8).values, attention(x8).values,
+                            lstm(x8.slice(batch: 0, count: 1)).values, lstm(x8.slice(batch: 1, count: 2)).values])
         }
         XCTAssertEqual(results[0], results[1])
         XCTAssertEqual(results[0], results[2])
