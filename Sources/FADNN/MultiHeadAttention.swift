@@ -148,7 +148,8 @@ public struct MultiHeadAttention: Sendable {
                     var top = -Float.infinity
                     for j in 0..<l { top = max(top, row[j]) }
                     var sum: Float = 0
-                    for j in 0..<l { row[j] = expf(row[j] - top); sum += row[j] }
+                    for j in 0..<l { row[j] = fastExp(row[j] - top) }
+                    for j in 0..<l { sum += row[j] }
                     let inverse = 1 / sum
                     for j in 0..<l { row[j] *= inverse }
                 }
