@@ -12,11 +12,15 @@ public struct ELU: Sendable, Hashable {
         return out
     }
 
-    /// In place. `expm1` keeps small negative inputs accurate, as PyTorch does.
+    /// In place, in fixed chunks spread over `BLAS.threads` workers. `expm1` keeps small negative
+    /// inputs accurate, as PyTorch does.
     public func apply(to tensor: inout Tensor) {
         let alpha = alpha
         tensor.values.withUnsafeMutableBufferPointer { v in
-            for i in 0..<v.count where v[i] <= 0 { v[i] = alpha * Foundation.expm1(v[i]) }
+            let p = v.baseAddress!
+            BLAS.forEachTile(count: v.count, tile: 1 << 14) { range, _ in
+                for i in range where p[i] <= 0 { p[i] = alpha * Foundation.expm1(p[i]) }
+            }
         }
     }
 }

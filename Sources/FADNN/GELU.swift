@@ -22,18 +22,23 @@ public struct GELU: Sendable, Hashable {
         return out
     }
 
-    /// In place.
+    /// In place, in fixed chunks spread over `BLAS.threads` workers (a transformer's MLP applies
+    /// it to 4 x D values per token).
     public func apply(to tensor: inout Tensor) {
+        let approximation = approximation
         tensor.values.withUnsafeMutableBufferPointer { v in
-            switch approximation {
-            case .none:
-                let r: Float = 0.7071067811865476
-                for i in 0..<v.count { v[i] = 0.5 * v[i] * (1 + Foundation.erf(v[i] * r)) }
-            case .tanh:
-                let c: Float = 0.7978845608028654
-                for i in 0..<v.count {
-                    let x = v[i]
-                    v[i] = 0.5 * x * (1 + Foundation.tanh(c * (x + 0.044715 * x * x * x)))
+            let p = v.baseAddress!
+            BLAS.forEachTile(count: v.count, tile: 1 << 14) { range, _ in
+                switch approximation {
+                case .none:
+                    let r: Float = 0.7071067811865476
+                    for i in range { p[i] = 0.5 * p[i] * (1 + Foundation.erf(p[i] * r)) }
+                case .tanh:
+                    let c: Float = 0.7978845608028654
+                    for i in range {
+                        let x = p[i]
+                        p[i] = 0.5 * x * (1 + Foundation.tanh(c * (x + 0.044715 * x * x * x)))
+                    }
                 }
             }
         }

@@ -33,16 +33,19 @@ public struct LayerNorm: Sendable {
         w.withUnsafeBufferPointer { w in
         b.withUnsafeBufferPointer { b in
         tensor.values.withUnsafeMutableBufferPointer { v in
-            var row = v.baseAddress!
-            for _ in 0..<(d == 0 ? 0 : v.count / d) {
-                var sum = 0.0
-                for i in 0..<d { sum += Double(row[i]) }
-                let mean = sum / Double(d)
-                var squares = 0.0
-                for i in 0..<d { let c = Double(row[i]) - mean; squares += c * c }
-                let scale = 1 / (squares / Double(d) + eps).squareRoot()
-                for i in 0..<d { row[i] = Float((Double(row[i]) - mean) * scale) * w[i] + b[i] }
-                row += d
+            let base = v.baseAddress!
+            // Rows in fixed tiles over `BLAS.threads` workers; each row is computed alone.
+            BLAS.forEachTile(count: d == 0 ? 0 : v.count / d, tile: 64) { rows, _ in
+                for r in rows {
+                    let row = base + r * d
+                    var sum = 0.0
+                    for i in 0..<d { sum += Double(row[i]) }
+                    let mean = sum / Double(d)
+                    var squares = 0.0
+                    for i in 0..<d { let c = Double(row[i]) - mean; squares += c * c }
+                    let scale = 1 / (squares / Double(d) + eps).squareRoot()
+                    for i in 0..<d { row[i] = Float((Double(row[i]) - mean) * scale) * w[i] + b[i] }
+                }
             }
         }}}
     }

@@ -157,6 +157,17 @@ final class TorchLayerTests: XCTestCase {
         try hubert.check(separate(try hubert.tensor("input")))
     }
 
+    func testLinearMatchesTorch() throws {
+        let c = try Case("linear")
+        let linear = try Dense(linearWeight: c.tensor("weight"), bias: c.tensor("bias"))
+        try c.check(linear.applied(toLastAxis: try c.tensor("input")))
+        let plain = try Case("linear_no_bias")
+        try plain.check(try Dense(linearWeight: plain.tensor("weight"), bias: nil)(plain.tensor("input")))
+        XCTAssertThrowsError(try Dense(linearWeight: c.tensor("weight"), bias: Tensor(shape: [12]), name: "fc")) { error in
+            XCTAssertEqual((error as? NNError)?.path, "fc.bias")
+        }
+    }
+
     func testPositionalEmbeddingsMatchTorch() throws {
         let learned = try Case("posemb_learned")
         try learned.check(try LearnedPositionalEmbedding(table: learned.tensor("pos_embed"))(learned.tensor("input")))

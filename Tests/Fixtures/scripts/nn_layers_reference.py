@@ -236,6 +236,15 @@ def positional_cases(gen):
         save(name, conv, x, y, dict(kernel=k, groups=groups))
 
 
+def linear_cases(gen):
+    linear = randomise(nn.Linear(12, 7), gen)
+    x = f32(torch.randn(2, 5, 12, generator=gen))
+    save("linear", linear, x, linear(x), dict())
+    linear = randomise(nn.Linear(6, 4, bias=False), gen)
+    x = f32(torch.randn(3, 6, generator=gen))
+    save("linear_no_bias", linear, x, linear(x), dict())
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     gen = torch.Generator().manual_seed(20261130)
@@ -246,6 +255,7 @@ def main():
     lstm_cases(gen)
     attention_cases(gen)
     positional_cases(gen)
+    linear_cases(gen)
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"{len(os.listdir(OUT))} files, {total} bytes in {os.path.normpath(OUT)}")
 
