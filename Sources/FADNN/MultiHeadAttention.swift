@@ -166,3 +166,31 @@ public struct MultiHeadAttention: Sendable {
         return 2 * l * d * 3 * d + 2 * l * d * d + 2 * 2 * l * l * d
     }
 }
+
+extension AttentionBias {
+    /// Swin's relative position bias of one window of `windowHeight` x `windowWidth` tokens
+    /// (row-major): head h's logit between tokens a = (ya, xa) and b = (yb, xb) gets
+    /// `table[(ya - yb + Wh - 1) (2 Ww - 1) + (xa - xb + Ww - 1), h]`, the index that Swin's
+    /// `relative_position_index` buffer holds (computed here, so the buffer need not be imported).
+    /// `table` is `relative_position_bias_table` [(2 Wh - 1)(2 Ww - 1), heads]; `name` names it in
+    /// shape errors.
+    public static func swinRelativePosition(table: Tensor, windowHeight: Int, windowWidth: Int,
+                                            name: String = "relative_position_bias_table") throws -> AttentionBias {
+        let rows = (2 * windowHeight - 1) * (2 * windowWidth - 1)
+        guard table.rank == 2, table.shape[0] == rows, table.shape[1] > 0 else {
+            throw NNError(path: name, kind: .shapeMismatch,
+                          reason: "shape \(table.shape), expected [\(rows), heads] (relative position bias table of a \(windowHeight)x\(windowWidth) window)")
+        }
+        let heads = table.shape[1], l = windowHeight * windowWidth
+        var values = [Float](repeating: 0, count: heads * l * l)
+        for a in 0..<l {
+            for b in 0..<l {
+                let dy = a / windowWidth - b / windowWidth + windowHeight - 1
+                let dx = a % windowWidth - b % windowWidth + windowWidth - 1
+                let row = dy * (2 * windowWidth - 1) + dx
+                for h in 0..<heads { values[(h * l + a) * l + b] = table.values[row * heads + h] }
+            }
+        }
+        return AttentionBias(Tensor(shape: [1, heads, l, l], values: values))
+    }
+}

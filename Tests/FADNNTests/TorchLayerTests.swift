@@ -146,6 +146,14 @@ final class TorchLayerTests: XCTestCase {
         try swin.check(windowed(try swin.tensor("input"), biases: [.perHead(try swin.tensor("relative_position_bias")),
                                                                     .perItem(try swin.tensor("mask"))]))
 
+        // The relative position bias gathered from Swin's table as Swin does.
+        let relative = try Case("relative_position_bias")
+        let gathered = try AttentionBias.swinRelativePosition(table: relative.tensor("relative_position_bias_table"),
+                                                              windowHeight: relative.int("window_height"),
+                                                              windowWidth: relative.int("window_width"))
+        XCTAssertEqual(gathered.values, try relative.tensor("output").values)  // a gather is exact
+        XCTAssertEqual([gathered.groups, gathered.heads, gathered.queries], [1, relative.int("heads"), 12])
+
         // HuBERT: separate projections.
         let hubert = try Case("attention_separate_projections")
         func t(_ p: String, _ s: String) throws -> Tensor { try hubert.tensor("\(p).\(s)") }

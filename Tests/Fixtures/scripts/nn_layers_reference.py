@@ -245,6 +245,23 @@ def linear_cases(gen):
     save("linear_no_bias", linear, x, linear(x), dict())
 
 
+def relative_position_cases(gen):
+    # Swin's relative position bias: a learned table [(2Wh-1)(2Ww-1), heads] gathered by the
+    # relative_position_index buffer [L, L] (written as Swin's WindowAttention computes it).
+    wh, ww, heads = 3, 4, 2
+    table = f32(torch.randn((2 * wh - 1) * (2 * ww - 1), heads, generator=gen))
+    coords = torch.stack(torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing="ij")).flatten(1)
+    rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0).contiguous()
+    rel[:, :, 0] += wh - 1
+    rel[:, :, 1] += ww - 1
+    rel[:, :, 0] *= 2 * ww - 1
+    index = rel.sum(-1)
+    bias = table[index.view(-1)].view(wh * ww, wh * ww, -1).permute(2, 0, 1).contiguous()
+    save("relative_position_bias", {"relative_position_bias_table": table,
+                                    "relative_position_index": index.double()}, table, bias,
+         dict(window_height=wh, window_width=ww, heads=heads))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     gen = torch.Generator().manual_seed(20261130)
@@ -256,6 +273,7 @@ def main():
     attention_cases(gen)
     positional_cases(gen)
     linear_cases(gen)
+    relative_position_cases(gen)
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"{len(os.listdir(OUT))} files, {total} bytes in {os.path.normpath(OUT)}")
 
