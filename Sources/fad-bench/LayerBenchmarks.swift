@@ -1,7 +1,7 @@
 // layers: FADNN's sequence layers (Conv1d, attention, LSTM) on the shapes of the models that will
 // use them, against the SGEMM ceiling and PyTorch's own float32 layers on the CPU, in one run.
 //
-//   swift run -c release fad-bench layers [--runs 5] [--python /tmp/ref/bin/python] [--no-python]
+//   swift run -c release fad-bench layers [--runs 5] [--threads N] [--python /tmp/ref/bin/python] [--no-python]
 //
 // The reference timings come from Tests/Fixtures/scripts/nn_layers_bench.py with
 // torch.set_num_threads(FADNN threads). Weights are arbitrary: speed does not depend on them.
@@ -30,6 +30,7 @@ func runLayerBenchmarks(arguments: [String]) throws {
     }
     let runs = Int(option("--runs", "5")) ?? 5
     let python = option("--python", "/tmp/ref/bin/python")
+    if let requested = Int(option("--threads", "")) { BLAS.threads = requested }
     let threads = BLAS.threads
     var state: UInt32 = 2026
     print("layers: \(threads) FADNN threads, medians of \(runs) runs")
