@@ -30,40 +30,69 @@ public struct GroupNorm: Sendable {
         return out
     }
 
-    /// In place over [N, ..., C].
+    /// Positions per tile of the passes over an item.
+    static let positionsPerTile = 2048
+
+    /// In place over [N, ..., C]. Three passes over each item, each in fixed tiles of positions
+    /// spread over `BLAS.threads` workers: per-channel sums per tile (added up in tile order, so
+    /// the result does not depend on the worker count), then squared deviations from the group
+    /// means the same way, then the per-channel map.
     public func apply(to tensor: inout Tensor) {
         precondition(tensor.rank >= 2 && tensor.shape.last == channels,
                      "GroupNorm: expected [N, ..., \(channels)], got \(tensor.shape)")
         let n = tensor.shape[0], c = channels, width = channels / groups
         let positions = n == 0 ? 0 : tensor.count / (n * c)
+        guard positions > 0 else { return }
+        let tile = Self.positionsPerTile
+        let tiles = (positions + tile - 1) / tile
         let count = Double(positions * width)
-        var mean = [Double](repeating: 0, count: groups), scale = mean
+        var partial = [Double](repeating: 0, count: tiles * c)
+        var channelMean = [Double](repeating: 0, count: c), channelScale = channelMean
+        let eps = Double(epsilon)
         weight.withUnsafeBufferPointer { w in
         bias.withUnsafeBufferPointer { b in
+        partial.withUnsafeMutableBufferPointer { partialBuffer in
+        channelMean.withUnsafeMutableBufferPointer { meanBuffer in
+        channelScale.withUnsafeMutableBufferPointer { scaleBuffer in
         tensor.values.withUnsafeMutableBufferPointer { v in
+            let sums = partialBuffer.baseAddress!, mean = meanBuffer.baseAddress!, scale = scaleBuffer.baseAddress!
+            /// Per group, the sum over channels and tiles of `partial`, spread back to its channels.
+            func groupTotals(into out: UnsafeMutablePointer<Double>) {
+                for g in 0..<groups {
+                    var total = 0.0
+                    for t in 0..<tiles { for i in (g * width)..<((g + 1) * width) { total += sums[t * c + i] } }
+                    for i in (g * width)..<((g + 1) * width) { out[i] = total }
+                }
+            }
             for item in 0..<n {
                 let base = v.baseAddress! + item * positions * c
-                for g in 0..<groups { mean[g] = 0; scale[g] = 0 }
-                for p in 0..<positions {
-                    let row = base + p * c
-                    for g in 0..<groups { for i in (g * width)..<((g + 1) * width) { mean[g] += Double(row[i]) } }
-                }
-                for g in 0..<groups { mean[g] /= count }
-                for p in 0..<positions {
-                    let row = base + p * c
-                    for g in 0..<groups {
-                        for i in (g * width)..<((g + 1) * width) { let d = Double(row[i]) - mean[g]; scale[g] += d * d }
+                BLAS.forEachTile(count: positions, tile: tile) { range, _ in
+                    let s = sums + (range.lowerBound / tile) * c
+                    s.update(repeating: 0, count: c)
+                    for p in range {
+                        let row = base + p * c
+                        for i in 0..<c { s[i] += Double(row[i]) }
                     }
                 }
-                for g in 0..<groups { scale[g] = 1 / (scale[g] / count + Double(epsilon)).squareRoot() }
-                for p in 0..<positions {
-                    let row = base + p * c
-                    for i in 0..<c {
-                        let g = i / width
-                        row[i] = Float((Double(row[i]) - mean[g]) * scale[g]) * w[i] + b[i]
+                groupTotals(into: mean)
+                for i in 0..<c { mean[i] /= count }
+                BLAS.forEachTile(count: positions, tile: tile) { range, _ in
+                    let s = sums + (range.lowerBound / tile) * c
+                    s.update(repeating: 0, count: c)
+                    for p in range {
+                        let row = base + p * c
+                        for i in 0..<c { let d = Double(row[i]) - mean[i]; s[i] += d * d }
+                    }
+                }
+                groupTotals(into: scale)
+                for i in 0..<c { scale[i] = Double(w[i]) / (scale[i] / count + eps).squareRoot() }
+                BLAS.forEachTile(count: positions, tile: tile) { range, _ in
+                    for p in range {
+                        let row = base + p * c
+                        for i in 0..<c { row[i] = Float((Double(row[i]) - mean[i]) * scale[i]) + b[i] }
                     }
                 }
             }
-        }}}
+        }}}}}}
     }
 }

@@ -63,6 +63,16 @@ func runLayerBenchmarks(arguments: [String]) throws {
         cases.append(LayerCase(name: name, torch: ["kind": "attention", "dim": d, "heads": heads, "batch": batch, "length": length],
                                flops: Double(batch) * attention.flops(length: length), run: { _ = attention(x) }))
     }
+    // GroupNorm(512, 512) after MERT's first convolution, 10 s at 24 kHz (47999 frames).
+    do {
+        let (c, length) = (512, 47_999)
+        let norm = try GroupNorm(weight: randomTensor([c], scale: 1, state: &state), bias: randomTensor([c], scale: 1, state: &state),
+                                 groups: c, channels: c)
+        let x = randomTensor([1, length, c], scale: 1, state: &state)
+        cases.append(LayerCase(name: "GroupNorm 512/512, 47999 frames (MERT)",
+                               torch: ["kind": "groupnorm", "groups": c, "channels": c, "batch": 1, "length": length],
+                               flops: 0, run: { _ = norm(x) }))
+    }
     // LSTM: EnCodec's two layers of 512 over 10 s of latents (750 steps).
     do {
         let (d, length) = (512, 750)
@@ -112,8 +122,10 @@ func runLayerBenchmarks(arguments: [String]) throws {
     print(String(format: "SGEMM 1024^3 (FADNN tiles, %d threads): %.1f GFLOP/s", threads, peak))
     for layer in cases {
         let time = medianSeconds(runs: runs, layer.run)
-        var line = String(format: "%-42@ %9.3f ms %7.1f GFLOP/s (%4.1f%% of SGEMM)", layer.name as NSString,
-                          time * 1e3, layer.flops / time / 1e9, 100 * layer.flops / time / 1e9 / peak)
+        var line = String(format: "%-42@ %9.3f ms", layer.name as NSString, time * 1e3)
+        if layer.flops > 0 {
+            line += String(format: " %7.1f GFLOP/s (%4.1f%% of SGEMM)", layer.flops / time / 1e9, 100 * layer.flops / time / 1e9 / peak)
+        }
         if let t = reference[layer.name] as? Double {
             line += String(format: " | PyTorch %9.3f ms, fad/PyTorch speed %.2fx", t * 1e3, t / time)
         }

@@ -251,12 +251,15 @@ final class TorchLayerTests: XCTestCase {
             LSTM.TorchLayer(weightIH: random([800, l == 0 ? 8 : 200]), weightHH: random([800, 200]),
                             biasIH: random([800]), biasHH: random([800]))
         })
+        let groupNorm = try GroupNorm(weight: random([8]), bias: random([8]), groups: 2, channels: 8)
+        let long = random([2, 5000, 8])  // three position tiles per item
         let x8 = random([3, 700, 8])
         var results: [[[Float]]] = []
         for workers in [1, 2, 3] {
             BLAS.threads = workers
             results.append([conv(x8).values, depthwise(x8).values, attention(x8).values,
-                            lstm(x8.slice(batch: 0, count: 1)).values, lstm(x8.slice(batch: 1, count: 2)).values])
+                            lstm(x8.slice(batch: 0, count: 1)).values, lstm(x8.slice(batch: 1, count: 2)).values,
+                            groupNorm(long).values])
         }
         XCTAssertEqual(results[0], results[1])
         XCTAssertEqual(results[0], results[2])

@@ -43,6 +43,10 @@ for case in json.loads(a.cases):
         m = nn.MultiheadAttention(case["dim"], case["heads"], batch_first=True).eval()
         x = torch.randn(case["batch"], case["length"], case["dim"])
         result[case["name"]] = median_time(lambda: m(x, x, x, need_weights=False))
+    elif kind == "groupnorm":
+        m = nn.GroupNorm(case["groups"], case["channels"]).eval()
+        x = torch.randn(case["batch"], case["channels"], case["length"])
+        result[case["name"]] = median_time(lambda: m(x))
     elif kind == "lstm":
         m = nn.LSTM(case["dim"], case["dim"], case["layers"]).eval()
         x = torch.randn(case["length"], case["batch"], case["dim"])
