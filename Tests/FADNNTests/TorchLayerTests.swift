@@ -44,7 +44,7 @@ final class TorchLayerTests: XCTestCase {
 
     func testConv1dMatchesTorch() throws {
         for name in ["conv1d_basic", "conv1d_stride_dilation", "conv1d_grouped", "conv1d_depthwise",
-                     "conv1d_depthwise_multiplier", "conv1d_reflect", "conv1d_pointwise", "conv1d_single_input_channel"] {
+                     "conv1d_depthwise_multiplier", "conv1d_reflect", "conv1d_pointwise", "conv1d_single_input_channel", "conv1d_depthwise_wide"] {
             let c = try Case(name)
             let p = c.int("padding")
             let conv = try Conv1D(weight: c.tensor("weight"), bias: c.tensor("bias"), stride: c.int("stride"),

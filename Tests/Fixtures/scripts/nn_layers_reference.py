@@ -262,6 +262,13 @@ def relative_position_cases(gen):
          dict(window_height=wh, window_width=ww, heads=heads))
 
 
+def wide_depthwise_cases(gen):
+    # Enough channels for FADNN's 16-wide depthwise path plus a scalar remainder.
+    conv = randomise(nn.Conv1d(20, 20, 5, stride=2, dilation=2, groups=20, padding=4), gen)
+    x = f32(torch.randn(2, 20, 23, generator=gen))
+    save("conv1d_depthwise_wide", conv, x, conv(x), dict(stride=2, dilation=2, groups=20, padding=4, padding_mode="zeros"))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     gen = torch.Generator().manual_seed(20261130)
@@ -274,6 +281,7 @@ def main():
     positional_cases(gen)
     linear_cases(gen)
     relative_position_cases(gen)
+    wide_depthwise_cases(gen)
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"{len(os.listdir(OUT))} files, {total} bytes in {os.path.normpath(OUT)}")
 
