@@ -53,11 +53,17 @@ public struct LSTM: Sendable {
     public init(layers torch: [TorchLayer], name: String = "lstm") throws {
         precondition(!torch.isEmpty, "LSTM: no layers")
         var layers: [Layer] = []
-        var input = -1
-        let hidden = torch[0].weightHH.rank == 2 ? torch[0].weightHH.shape[1] : -1
+        guard torch[0].weightHH.rank == 2, torch[0].weightHH.shape[1] > 0 else {
+            throw NNError(path: "\(name).weight_hh_l0", kind: .shapeMismatch,
+                          reason: "shape \(torch[0].weightHH.shape), expected [4 * hidden, hidden] with hidden > 0 (LSTM weight_hh)")
+        }
+        guard torch[0].weightIH.rank == 2, torch[0].weightIH.shape[1] > 0 else {
+            throw NNError(path: "\(name).weight_ih_l0", kind: .shapeMismatch,
+                          reason: "shape \(torch[0].weightIH.shape), expected [4 * hidden, input] with input > 0 (LSTM weight_ih)")
+        }
+        let hidden = torch[0].weightHH.shape[1]
         for (l, t) in torch.enumerated() {
-            let inputSize = l == 0 ? (t.weightIH.rank == 2 ? t.weightIH.shape[1] : -1) : hidden
-            if l == 0 { input = inputSize }
+            let inputSize = l == 0 ? t.weightIH.shape[1] : hidden
             try requireShape(t.weightIH, [4 * hidden, inputSize], name: "\(name).weight_ih_l\(l)", "LSTM weight_ih [4 * hidden, input]")
             try requireShape(t.weightHH, [4 * hidden, hidden], name: "\(name).weight_hh_l\(l)", "LSTM weight_hh [4 * hidden, hidden]")
             var bias = [Float](repeating: 0, count: 4 * hidden)
@@ -75,7 +81,6 @@ public struct LSTM: Sendable {
                                 recurrentWeights: regroup(t.weightHH).values,
                                 bias: regroup(Tensor(shape: [4 * hidden, 1], values: bias)).values))
         }
-        precondition(input > 0 && hidden > 0)
         self.layers = layers
     }
 
