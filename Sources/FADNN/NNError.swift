@@ -15,6 +15,7 @@ public struct NNError: Error, CustomStringConvertible, Equatable, Sendable {
         case writeFailed
     }
 
+    /// The file; for a layer built from tensors (`Conv1D`, `LSTM`...), the offending tensor's name.
     public var path: String
     public var kind: Kind
     public var reason: String

@@ -9,6 +9,13 @@ import FADArrays
 /// as they are stored. PyTorch weights (NCHW activations, OIHW kernels, dense [out, in]) are
 /// reordered once at load time (`Conv2D(oihw:...)`, `Dense(outIn:...)`); a PyTorch model that
 /// flattens NCHW feature maps must permute its first dense layer's rows accordingly.
+///
+/// Sequences are channels-last too: [N, T, C] for `Conv1D`, `GroupNorm`, `LSTM` (PyTorch: [N, C, T],
+/// and [T, N, C] for `nn.LSTM`) and [N, L, D] tokens for `LayerNorm`, `MultiHeadAttention` and the
+/// positional embeddings. Their initialisers take PyTorch's tensors as stored (Conv1d
+/// [out, in/groups, kernel], Linear [out, in], LSTM `weight_ih_l0`...), check each shape (an
+/// `NNError` naming the tensor) and convert once to GEMM layouts; `Tensor.permuted(_:)` moves
+/// activations between the two conventions.
 public struct Tensor: Equatable, Sendable {
     public private(set) var shape: [Int]
     /// `shape.reduce(1, *)` values, last axis fastest.

@@ -5,6 +5,7 @@ import Foundation
 
 let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
     "audio": runAudioBenchmarks,
+    "layers": runLayerBenchmarks,
     "metrics": runMetricsBenchmarks,
     "models": runModelBenchmarks,
     "pipeline": runPipelineBenchmarks,
