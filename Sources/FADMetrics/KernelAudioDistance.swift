@@ -24,7 +24,7 @@ public enum KADBandwidth: Codable, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses `reference`, `generated` or a positive number.
-    public init?(argument: String) {
+    public init?(parsing argument: String) {
         switch argument {
         case "reference": self = .reference
         case "generated": self = .generated

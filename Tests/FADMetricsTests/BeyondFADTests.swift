@@ -142,9 +142,9 @@ final class KernelAudioDistanceTests: XCTestCase {
         XCTAssertThrowsError(try kernelAudioDistance(reference: Matrix<Float>(rows: 3, columns: 2, repeating: 1), generated: a)) {
             XCTAssertTrue("\($0)".contains("bandwidth is 0"))
         }
-        XCTAssertNil(KADBandwidth(argument: "-1"))
-        XCTAssertEqual(KADBandwidth(argument: "2.5"), .fixed(2.5))
-        XCTAssertEqual(KADBandwidth(argument: "generated"), .generated)
+        XCTAssertNil(KADBandwidth(parsing: "-1"))
+        XCTAssertEqual(KADBandwidth(parsing: "2.5"), .fixed(2.5))
+        XCTAssertEqual(KADBandwidth(parsing: "generated"), .generated)
     }
 }
 
@@ -225,5 +225,9 @@ final class MAUVETests: XCTestCase {
         XCTAssertEqual(r.generatedHistogram, r.referenceHistogram)
         XCTAssertLessThan(abs(r.mauve - 1), 1e-12)
         XCTAssertLessThan(abs(r.mad), 1e-12)
+        // Few rows, where mauve-text returns 0.75 for identical inputs (its sort of near-tied
+        // curve points; see `mauve(generatedLabels:…)`): still exactly 1 here.
+        let few = gen.selectingRows(0..<6)
+        XCTAssertEqual(try mauve(generated: few, reference: few).mauve, 1)
     }
 }

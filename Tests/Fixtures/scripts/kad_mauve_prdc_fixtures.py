@@ -179,6 +179,31 @@ for kk in [3, 5]:
     p[str(kk)]["reference_radii"] = radii.tolist()
 result["prdc"] = p
 
+# ---- The CLI's .npy fixture folders (Tests/Fixtures/cli): what `fad --metrics kad,prdc` and
+# `fad per-song` must print for them. Files in name order; frames of a set stacked in that order.
+cli = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli")
+def folder(side):
+    path = os.path.join(cli, side, "embeddings", "vggish")
+    names = sorted(n for n in os.listdir(path) if n.endswith(".npy"))
+    return names, [np.load(os.path.join(path, n)).astype(np.float32) for n in names]
+ref_names, ref_files = folder("reference")
+gen_names, gen_files = folder("generated")
+ref_all, gen_all = np.concatenate(ref_files), np.concatenate(gen_files)
+sigma = median64(ref_all)
+with contextlib.redirect_stdout(io.StringIO()):
+    cli_prdc = compute_prdc(real_features=np.stack([f.max(axis=0) for f in ref_files]),
+                            fake_features=np.stack([f.max(axis=0) for f in gen_files]), nearest_k=2)
+rmax = np.stack([f.max(axis=0) for f in ref_files]).astype(np.float64)
+gmax = np.stack([f.max(axis=0) for f in gen_files]).astype(np.float64)
+dist = np.sqrt(((rmax[:, None, :] - gmax[None, :, :]) ** 2).sum(-1))
+result["cli"] = {
+    "kad_reference_bandwidth": kadtk_kad(ref_all, gen_all, sigma), "bandwidth": sigma,
+    "kad_fixed_bandwidth_3": kadtk_kad(ref_all, gen_all, 3.0),
+    "per_file_kad": {n[:-4]: kadtk_kad(ref_all, f, sigma) for n, f in zip(gen_names, gen_files)},
+    "per_file_knn_k2_max": {n[:-4]: float(np.sort(dist[:, j])[1]) for j, n in enumerate(gen_names)},
+    "prdc_k2_max": {name: float(v) for name, v in cli_prdc.items()},
+}
+
 with open(os.path.join(OUT, "beyond_fad_reference.json"), "w") as f:
     json.dump(result, f, indent=1)
 print("wrote", os.path.join(OUT, "beyond_fad_reference.json"))
