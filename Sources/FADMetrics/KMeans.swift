@@ -1,3 +1,5 @@
+import COpenBLAS
+
 /// Lloyd's k-means with random restarts, seeded: the quantiser of MAUVE.
 ///
 /// mauve-text uses `faiss.Kmeans(niter, nredo)`: each restart starts from k distinct rows drawn at
@@ -32,20 +34,39 @@ struct KMeans {
         }
         var labels = [Int](repeating: -1, count: n)
         var distances = [Double](repeating: 0, count: n)
+        var rowNorms = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            var s = 0.0
+            for j in 0..<d { s += x[i * d + j] * x[i * d + j] }
+            rowNorms[i] = s
+        }
+        var products = [Double](repeating: 0, count: n * k)
+        // Squared distances as ‖x‖² + ‖c‖² - 2 x·c with the products from one DGEMM per
+        // iteration; the nearest centroid wins, the lowest index on ties.
         func assign() -> Bool {
+            var centroidNorms = [Double](repeating: 0, count: k)
+            for c in 0..<k {
+                var s = 0.0
+                for j in 0..<d { s += centroids[c * d + j] * centroids[c * d + j] }
+                centroidNorms[c] = s
+            }
+            x.withUnsafeBufferPointer { xp in
+                centroids.withUnsafeBufferPointer { cp in
+                    products.withUnsafeMutableBufferPointer { pp in
+                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(k), blasint(d), 1,
+                                    xp.baseAddress, blasint(d), cp.baseAddress, blasint(d), 0, pp.baseAddress, blasint(k))
+                    }
+                }
+            }
             var changed = false
             for i in 0..<n {
                 var bestC = 0, bestD = Double.infinity
                 for c in 0..<k {
-                    var s = 0.0
-                    for j in 0..<d {
-                        let t = x[i * d + j] - centroids[c * d + j]
-                        s += t * t
-                    }
+                    let s = centroidNorms[c] - 2 * products[i * k + c]
                     if s < bestD { bestD = s; bestC = c }
                 }
                 if labels[i] != bestC { labels[i] = bestC; changed = true }
-                distances[i] = bestD
+                distances[i] = max(0, bestD + rowNorms[i])
             }
             return changed
         }

@@ -3,6 +3,14 @@
 //
 //   swift run -c release fad-bench metrics [--dims 128,753,2048] [--runs 5] [--python python3] [--no-python]
 //                                          [--python-runs-2048 1]   (SciPy's sqrtm takes minutes at d = 2048)
+//
+// KAD against kadtk's own `calc_kernel_audio_distance` (CPU, its defaults) and MAD against
+// mauve-text's `compute_mauve`, in the same run, with peak memory:
+//
+//   swift run -c release fad-bench metrics beyond --kadtk DIR [--python PY] [--rows 10000] [--dim 512]
+//        [--mad-files 2000] [--mad-dim 768] [--runs 3] [--python-runs 1]
+//   (DIR holds kadtk/kad.py: `pip download --no-deps kadtk==1.1.0` and unzip; PY needs torch,
+//    scikit-learn, faiss-cpu and mauve-text)
 import FAD
 import Foundation
 
@@ -91,6 +99,7 @@ private func runPython(_ python: String, _ script: String, _ arguments: [String]
 }
 
 func runMetricsBenchmarks(arguments: [String]) throws {
+    if arguments.first == "beyond" { return try runBeyondFADBenchmarks(arguments: Array(arguments.dropFirst())) }
     var dims = [128, 753, 2048]
     var runs = 5
     var python: String? = "python3"
@@ -172,5 +181,144 @@ func runMetricsBenchmarks(arguments: [String]) throws {
             line += String(format: "\t-\t-\t-\t-\t%.10g", value)
         }
         print(line)
+    }
+}
+
+// kadtk 1.1.0's kad.py imports its loaders at module level; stand-ins let the metric itself load.
+private let pythonKADTK = """
+import json, os, resource, statistics, sys, time, types, importlib.util
+import numpy as np, torch
+for name in ["hypy_utils", "hypy_utils.tqdm_utils", "kadtk", "kadtk.emb_loader", "kadtk.model_loader"]:
+    sys.modules[name] = types.ModuleType(name)
+sys.modules["hypy_utils"].write = None
+sys.modules["hypy_utils.tqdm_utils"].tmap = sys.modules["hypy_utils.tqdm_utils"].tq = None
+sys.modules["kadtk.emb_loader"].EmbeddingLoader = sys.modules["kadtk.model_loader"].ModelLoader = None
+spec = importlib.util.spec_from_file_location("kad", os.path.join(sys.argv[1], "kadtk", "kad.py"))
+kad = importlib.util.module_from_spec(spec); spec.loader.exec_module(kad)
+x = torch.from_numpy(np.load(sys.argv[2])); y = torch.from_numpy(np.load(sys.argv[3])); runs = int(sys.argv[4])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+times = []
+for _ in range(runs):
+    t = time.perf_counter()
+    # kadtk's KernelAudioDistance.score path without cache folders: bandwidth None (median of
+    # the evaluated set), float32, on the CPU.
+    value = float(kad.calc_kernel_audio_distance(x, y, (None, None), "cpu").item())
+    times.append(time.perf_counter() - t)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"median_s": statistics.median(times), "value": value, "rss_before_kib": before, "rss_peak_kib": after,
+                  "torch_threads": torch.get_num_threads()}))
+"""
+
+private let pythonMAUVE = """
+import contextlib, io, json, resource, statistics, sys, time
+import numpy as np, mauve
+p = np.load(sys.argv[1]); q = np.load(sys.argv[2]); runs = int(sys.argv[3])
+times = []
+for _ in range(runs):
+    t = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        out = mauve.compute_mauve(p_features=p, q_features=q)
+    times.append(time.perf_counter() - t)
+print(json.dumps({"median_s": statistics.median(times), "mauve": float(out.mauve), "clusters": int(out.num_buckets),
+                  "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+/// Peak resident memory of this process so far (VmHWM), in MiB.
+private func peakRSSMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+    return kib / 1024
+}
+
+/// Rows drawn around `centres` cluster centres: embeddings of songs fall in groups, which is
+/// what MAUVE's quantisation is for.
+private func clusteredFrames(rows: Int, columns d: Int, centres: Int, seed: UInt64) -> Matrix<Float> {
+    let base = benchmarkFrames(rows: centres, columns: d, seed: 1000)
+    let noise = benchmarkFrames(rows: rows, columns: d, seed: seed)
+    var g = SeededGenerator(seed: seed &+ 17)
+    var values = [Float](repeating: 0, count: rows * d)
+    for r in 0..<rows {
+        let c = g.uniform(below: centres)
+        for j in 0..<d { values[r * d + j] = 3 * base.values[c * d + j] + noise.values[r * d + j] }
+    }
+    return Matrix(rows: rows, columns: d, values: values)
+}
+
+func runBeyondFADBenchmarks(arguments: [String]) throws {
+    var rows = 10_000, dim = 512, madFiles = 2000, madDim = 768, runs = 3, pythonRuns = 1
+    var python = "python3"
+    var kadtk: String?
+    var k = 0
+    while k < arguments.count {
+        switch arguments[k] {
+        case "--rows": k += 1; rows = Int(arguments[k]) ?? rows
+        case "--dim": k += 1; dim = Int(arguments[k]) ?? dim
+        case "--mad-files": k += 1; madFiles = Int(arguments[k]) ?? madFiles
+        case "--mad-dim": k += 1; madDim = Int(arguments[k]) ?? madDim
+        case "--runs": k += 1; runs = Int(arguments[k]) ?? runs
+        case "--python-runs": k += 1; pythonRuns = Int(arguments[k]) ?? pythonRuns
+        case "--python": k += 1; python = arguments[k]
+        case "--kadtk": k += 1; kadtk = arguments[k]
+        default: throw MetricsError.invalid(subject: "fad-bench metrics beyond", reason: "unknown argument \(arguments[k])")
+        }
+        k += 1
+    }
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("fad-bench-beyond-\(getpid())")
+    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: tmp) }
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    print("load average: \((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?")", terminator: "")
+
+    print("== KAD, m = n = \(rows), d = \(dim): fad (blocked DGEMM, float64 sums, \(threads) threads) vs kadtk calc_kernel_audio_distance (torch CPU, float32, bandwidth None)")
+    let x = benchmarkFrames(rows: rows, columns: dim, seed: 1)
+    let y = benchmarkFrames(rows: rows, columns: dim, seed: 2)
+    let dataMiB = peakRSSMiB()
+    var results: [String: KADResult] = [:]
+    var times: [String: Double] = [:]
+    for (name, bandwidth) in [("reference", KADBandwidth.reference), ("generated", .generated)] {
+        var last: KADResult?
+        times[name] = median(try (0..<runs).map { _ in
+            try seconds { last = try kernelAudioDistance(reference: x, generated: y, options: KADOptions(bandwidth: bandwidth)) }
+        })
+        results[name] = last
+    }
+    let kadMiB = peakRSSMiB()
+    print("fad bandwidth\tmedian_s\tvalue\tsigma\tmedian_pairs")
+    for name in ["reference", "generated"] {
+        let r = results[name]!
+        print(name + String(format: "\t%.3f\t%.10g\t%.8g\t%d", times[name]!, r.value, r.bandwidth, r.medianPairs) + (r.medianExact ? " (exact)" : " (sampled)"))
+    }
+    print(String(format: "fad peak RSS: %.0f MiB after generating the data, %.0f MiB after KAD (+%.0f MiB)", dataMiB, kadMiB, kadMiB - dataMiB))
+    if let kadtk {
+        let xp = tmp.appendingPathComponent("kad_x.npy"), yp = tmp.appendingPathComponent("kad_y.npy")
+        try NPYArray(x, dtype: .float32).write(to: xp)
+        try NPYArray(y, dtype: .float32).write(to: yp)
+        let json = try runPython(python, pythonKADTK, [kadtk, xp.path, yp.path, String(pythonRuns)])
+        let t = (json["median_s"] as! NSNumber).doubleValue, v = (json["value"] as! NSNumber).doubleValue
+        let before = (json["rss_before_kib"] as! NSNumber).doubleValue / 1024, peak = (json["rss_peak_kib"] as! NSNumber).doubleValue / 1024
+        print(String(format: "kadtk\t%.3f s (median of %d, torch threads ", t, pythonRuns) + "\(json["torch_threads"]!))"
+              + String(format: "\tvalue %.10g\tpeak RSS %.0f MiB (+%.0f MiB over its data)", v, peak, peak - before))
+        print(String(format: "speedup vs kadtk (same bandwidth rule: generated): %.1fx; with fad's default (reference): %.1fx", t / times["generated"]!, t / times["reference"]!))
+        print(String(format: "value: fad (generated bandwidth, float64) vs kadtk (float32): relative difference %.2e",
+                     abs(results["generated"]!.value - v) / abs(v)))
+    }
+
+    print("\n== MAD / MAUVE, \(madFiles) + \(madFiles) files, d = \(madDim): fad vs mauve-text compute_mauve (faiss k-means)")
+    let p = clusteredFrames(rows: madFiles, columns: madDim, centres: 60, seed: 3)
+    let q = clusteredFrames(rows: madFiles, columns: madDim, centres: 60, seed: 4)
+    var m: MAUVEResult?
+    let madTime = median(try (0..<runs).map { _ in try seconds { m = try mauve(generated: p, reference: q) } })
+    print(String(format: "fad\t%.3f s\tMAUVE %.6f\tMAD %.6f\tclusters %d\tPCA components %d", madTime, m!.mauve, m!.mad, m!.clusters, m!.pcaComponents))
+    let pp = tmp.appendingPathComponent("mauve_p.npy"), qp = tmp.appendingPathComponent("mauve_q.npy")
+    try NPYArray(p, dtype: .float32).write(to: pp)
+    try NPYArray(q, dtype: .float32).write(to: qp)
+    if let json = try? runPython(python, pythonMAUVE, [pp.path, qp.path, String(pythonRuns)]) {
+        let t = (json["median_s"] as! NSNumber).doubleValue
+        print(String(format: "mauve-text\t%.3f s\tMAUVE %.6f\tclusters ", t, (json["mauve"] as! NSNumber).doubleValue) + "\(json["clusters"]!)"
+              + String(format: "\tpeak RSS %.0f MiB", (json["rss_peak_kib"] as! NSNumber).doubleValue / 1024))
+        print(String(format: "speedup vs mauve-text: %.1fx", t / madTime))
+    } else {
+        print("mauve-text: not run (\(python) lacks mauve-text, faiss-cpu or scikit-learn)")
     }
 }
