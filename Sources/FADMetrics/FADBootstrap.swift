@@ -6,9 +6,12 @@ import Foundation
 public struct FADBootstrapResult: Codable, Hashable, Sendable {
     /// FAD of all files (each once).
     public var estimate: Double
-    /// The BCa interval (Efron 1987; Efron & Tibshirani 1993, ch. 14).
+    /// The interval: BCa (Efron 1987; Efron & Tibshirani 1993, ch. 14), or the shifted
+    /// percentile interval when BCa does not hold the estimate (see `method`).
     public var low: Double
     public var high: Double
+    /// "BCa" or "shifted-percentile".
+    public var method: String
     public var confidence: Double
     public var resamples: Int
     public var seed: UInt64
@@ -36,6 +39,12 @@ public struct FADBootstrapResult: Codable, Hashable, Sendable {
 /// its FD to `reference`; the interval is the (1 - confidence)/2 and (1 + confidence)/2
 /// percentiles of the resampled FDs, linearly interpolated as `np.percentile` does, after the BCa
 /// adjustment of those percentiles.
+///
+/// When the BCa interval does not hold the estimate (it happens when nearly every resample lies
+/// above it, as on the bundled examples: 12 files of 3 frames), the interval is instead the
+/// percentile interval shifted by the bootstrap bias estimate, mean(resamples) - estimate:
+/// how far FAD moves from one draw of files to another, centred on the estimate; `method` says
+/// which was used.
 ///
 /// Why BCa: FAD is biased upwards by the finite number of files, and a resample, which repeats
 /// some files and leaves out others, has fewer distinct files still, so resampled FADs lie above
@@ -92,7 +101,18 @@ func percentileInterval(files: Int, resamples: Int, confidence: Double, seed: UI
     }
     let alpha = (1 - confidence) / 2
     let bca = bcaQuantiles(sorted: values, estimate: estimate, jackknife: jackknife, alpha: alpha)
-    return FADBootstrapResult(estimate: estimate, low: percentile(values, bca.low), high: percentile(values, bca.high),
+    var low = percentile(values, bca.low), high = percentile(values, bca.high), method = "BCa"
+    if !(low <= estimate && estimate <= high) {
+        // The resamples lie (almost) all above the estimate, further than their own spread:
+        // BCa's percentiles then come from the extreme tail and leave the estimate out. Report
+        // the spread of the resampled FADs moved so that their mean is the estimate (the
+        // percentile interval minus the bootstrap bias estimate), never below 0.
+        let shift = values.reduce(0, +) / Double(values.count) - estimate
+        low = max(0, percentile(values, alpha) - shift)
+        high = max(0, percentile(values, 1 - alpha) - shift)
+        method = "shifted-percentile"
+    }
+    return FADBootstrapResult(estimate: estimate, low: low, high: high, method: method,
                               confidence: confidence, resamples: resamples, seed: seed,
                               percentileLow: percentile(values, alpha), percentileHigh: percentile(values, 1 - alpha),
                               biasCorrection: bca.z0, acceleration: bca.a, lowQuantile: bca.low, highQuantile: bca.high,

@@ -89,6 +89,8 @@ let kadScale = 100.0
 /// kadtk adds 1e-8 to 2σ² in γ = 1 / (2σ² + 1e-8); kept so that values match it to rounding.
 let kadGammaEpsilon = 1e-8
 
+func kadGamma(_ sigma: Double) -> Double { 1 / (2 * sigma * sigma + kadGammaEpsilon) }
+
 /// Kernel Audio Distance (Chung et al. 2025; kadtk `calc_kernel_audio_distance`) between
 /// `reference` (x, m rows) and `generated` (y, n rows):
 ///
@@ -109,8 +111,7 @@ public func kernelAudioDistance(reference: Matrix<Float>, generated: Matrix<Floa
 
 /// The reference side of KAD prepared once: its rows in `Double` (centred), squared norms,
 /// bandwidth and kernel sum, for scoring many generated sets, KAD-inf subsets or single files.
-public final class KernelReference: @unchecked Sendable {
-    // @unchecked: the only mutable state is `cachedSums`, guarded by `lock`.
+public struct KernelReference: Sendable {
     public let options: KADOptions
     let x: [Double]
     let norms: [Double]
@@ -119,8 +120,8 @@ public final class KernelReference: @unchecked Sendable {
     public let dimension: Int
     /// The reference's median distance when the bandwidth comes from it.
     public let referenceMedian: MedianDistance?
-    private let lock = NSLock()
-    private var cachedSums: [Double: Double] = [:]
+    /// Σ_{i≠j} k(xᵢ, xⱼ) when σ does not depend on the generated set (reference or fixed).
+    private var referenceSum: Double?
 
     public init(_ reference: Matrix<Float>, options: KADOptions = KADOptions()) throws {
         guard reference.rows >= 2 else { throw MetricsError.invalid("KAD needs at least 2 reference rows, got \(reference.rows)") }
@@ -140,9 +141,15 @@ public final class KernelReference: @unchecked Sendable {
         for j in 0..<dimension { mean[j] /= Double(rows) }
         self.mean = mean
         (x, norms) = centred(reference, mean: mean, rows: nil)
-        if case .reference = options.bandwidth {
-            referenceMedian = medianPairwiseDistance(x, rows: rows, columns: dimension, options: options)
-        } else {
+        switch options.bandwidth {
+        case .reference:
+            let median = medianPairwiseDistance(x, rows: rows, columns: dimension, options: options)
+            referenceMedian = median
+            if median.value > 0 { referenceSum = kernelSum(x, norms, rows, nil, nil, 0, gamma: kadGamma(median.value)) }
+        case .fixed(let sigma):
+            referenceMedian = nil
+            referenceSum = kernelSum(x, norms, rows, nil, nil, 0, gamma: kadGamma(sigma))
+        case .generated:
             referenceMedian = nil
         }
     }
@@ -178,8 +185,8 @@ public final class KernelReference: @unchecked Sendable {
         guard sigma > 0 else {
             throw MetricsError.invalid("KAD bandwidth is 0 (the \(source) set's median pairwise distance): too many identical rows")
         }
-        let gamma = 1 / (2 * sigma * sigma + kadGammaEpsilon)
-        let sxx = referenceSum(gamma: gamma)
+        let gamma = kadGamma(sigma)
+        let sxx = referenceSum ?? kernelSum(x, norms, rows, nil, nil, 0, gamma: gamma)
         let syy = kernelSum(y, yNorms, n, nil, nil, 0, gamma: gamma)
         let sxy = kernelSum(x, norms, rows, y, yNorms, n, gamma: gamma)
         let m = Double(rows), nn = Double(n)
@@ -187,18 +194,6 @@ public final class KernelReference: @unchecked Sendable {
         return KADResult(value: kadScale * mmd, bandwidth: sigma, bandwidthSource: source,
                          medianPairs: median?.pairs ?? 0, medianExact: median?.exact ?? false,
                          referenceRows: rows, generatedRows: n)
-    }
-
-    /// Σ_{i≠j} k(xᵢ, xⱼ) of the reference, computed once per bandwidth.
-    private func referenceSum(gamma: Double) -> Double {
-        lock.lock()
-        if let s = cachedSums[gamma] { lock.unlock(); return s }
-        lock.unlock()
-        let s = kernelSum(x, norms, rows, nil, nil, 0, gamma: gamma)
-        lock.lock()
-        cachedSums[gamma] = s
-        lock.unlock()
-        return s
     }
 
     /// Σ over all (i, j) of k(aᵢ, bⱼ), or Σ_{i≠j} k(aᵢ, aⱼ) when `b` is nil, by blocks.

@@ -87,7 +87,9 @@ public struct ConfidenceInterval: Codable, Sendable {
     public var high: Double
     public var resamples: Int
     public var seed: UInt64
-    /// "BCa": bias-corrected and accelerated percentiles of the resampled FADs.
+    /// "BCa": bias-corrected and accelerated percentiles of the resampled FADs;
+    /// "shifted-percentile": the percentile interval minus the bootstrap bias, when BCa does not
+    /// hold the estimate.
     public var method: String
     /// The plain percentile interval of the same resamples.
     public var percentileLow: Double?

@@ -71,8 +71,8 @@ extension ScoreReport {
             if let prdc = s.prdc, let outside = prdc.outsideReference, !outside.isEmpty {
                 notes.append("\(s.set.path): \(outside.count) file(s) outside the reference manifold (k = \(prdc.k)): \(outside.prefix(5).joined(separator: ", "))\(outside.count > 5 ? ", ..." : "")")
             }
-            if let ci = s.fad?.confidenceInterval, let below = ci.resamplesBelowEstimate, Double(below) < 0.01 * Double(ci.resamples) {
-                notes.append("\(s.set.path): only \(below) of \(ci.resamples) bootstrap resamples fall below the FAD estimate, so the interval is unreliable (too few or too similar files)")
+            if let ci = s.fad?.confidenceInterval, ci.method != "BCa" {
+                notes.append("\(s.set.path): \(ci.resamplesBelowEstimate ?? 0) of \(ci.resamples) bootstrap resamples fall below FAD (too few or too different files), so the CI is the resamples' spread shifted onto the estimate, not BCa")
             }
             if let kid = s.kid, kid.identicalSubsets { notes.append("\(s.set.path): KID subsets hold all \(kid.subsetSize) frames, so they are identical and its std is 0") }
             if let kl = s.kl, !kl.unpairedGenerated.isEmpty || !kl.unpairedReference.isEmpty {

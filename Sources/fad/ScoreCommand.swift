@@ -127,7 +127,7 @@ struct Score: ParsableCommand {
                 let interval = try fadBootstrap(reference: ref.statistics, fileFrames: set.fileFrames.map(\.frames),
                                                 resamples: bootstrap, confidence: 0.95, seed: seed)
                 fad.confidenceInterval = ConfidenceInterval(level: 0.95, low: interval.low, high: interval.high,
-                                                            resamples: bootstrap, seed: seed, method: "BCa",
+                                                            resamples: bootstrap, seed: seed, method: interval.method,
                                                             percentileLow: interval.percentileLow, percentileHigh: interval.percentileHigh,
                                                             biasCorrection: interval.biasCorrection, acceleration: interval.acceleration,
                                                             resamplesBelowEstimate: interval.resamplesBelowEstimate)
