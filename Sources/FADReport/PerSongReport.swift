@@ -114,9 +114,10 @@ public struct PerSongReport: Codable, Sendable {
 
     private func fileMetricsNote() -> String {
         guard let m = fileMetrics else { return "" }
-        var note = " KAD: the file's frames against all reference frames (bandwidth \(format(m.kadBandwidth)), \(escape(m.kadBandwidthSource)))."
+        let sigma = m.kadBandwidth.map { "\(format($0)), \(escape(m.kadBandwidthSource))" } ?? "each file's own median distance"
+        var note = " KAD: the file's frames against all reference frames (bandwidth \(sigma))."
         if let k = m.k {
-            note += " k-NN distance: from the file's \(escape(m.pooling))-pooled embedding to its \(k)-th nearest reference file;"
+            note += " k-NN distance: from the file's \(escape(m.pooling))-pooled embedding to its k-th nearest reference file (k = \(k));"
                 + " \"in reference\" = inside some reference file's \(k)-NN ball (the precision criterion of Kynkäänniemi et al.)."
         }
         if let why = m.knnUnavailable { note += " k-NN columns: \(escape(why))." }
@@ -192,13 +193,14 @@ func relativePath(from folder: URL, to file: URL) -> String {
 
 /// How the per-song report's per-file KAD and k-NN columns were computed.
 public struct PerSongFileMetrics: Codable, Sendable, Equatable {
-    public var kadBandwidth: Double
+    /// σ of the KAD kernel; nil when each file's own median was used (`generated`).
+    public var kadBandwidth: Double?
     public var kadBandwidthSource: String
     /// k of the k-NN columns, nil when they could not be computed.
     public var k: Int?
     public var pooling: String
     public var knnUnavailable: String?
-    public init(kadBandwidth: Double, kadBandwidthSource: String, k: Int?, pooling: String, knnUnavailable: String?) {
+    public init(kadBandwidth: Double?, kadBandwidthSource: String, k: Int?, pooling: String, knnUnavailable: String?) {
         self.kadBandwidth = kadBandwidth; self.kadBandwidthSource = kadBandwidthSource; self.k = k
         self.pooling = pooling; self.knnUnavailable = knnUnavailable
     }

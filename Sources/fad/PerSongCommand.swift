@@ -72,11 +72,11 @@ struct PerSong: ParsableCommand {
         if !referenceIsStatistics {
             let kernel = try KernelReference(ref.allFrames, options: beyond.kadOptions(seed: seed, threads: runOptions.threads))
             for f in try perFileKAD(reference: kernel, files: songs) { kad[f.name] = f.kad }
-            let sigma: Double = {
+            let sigma: Double? = {
                 switch beyond.kadBandwidth {
-                case .reference: return kernel.referenceMedian?.value ?? .nan
+                case .reference: return kernel.referenceMedian?.value
                 case .fixed(let v): return v
-                case .generated: return .nan
+                case .generated: return nil
                 }
             }()
             var why: String?

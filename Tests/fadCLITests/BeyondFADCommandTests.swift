@@ -120,6 +120,6 @@ final class BeyondFADCommandTests: XCTestCase {
         XCTAssertEqual(lines.dropFirst().filter { $0.hasSuffix(",1") }.count, 2, "precision 0.4 of 5 files")
         let page = try String(contentsOf: html, encoding: .utf8)
         XCTAssertTrue(page.contains("<th>KAD</th>") && page.contains("<th>in reference</th>"))
-        XCTAssertTrue(page.contains("2-th nearest reference file") || page.contains("2-NN ball"))
+        XCTAssertTrue(page.contains("k-th nearest reference file (k = 2)") && page.contains("2-NN ball"))
     }
 }
