@@ -1,3 +1,4 @@
+import FADArrays
 import XCTest
 import _FADTestSupport
 
@@ -82,6 +83,37 @@ final class BeyondFADCommandTests: XCTestCase {
         let kad = try XCTUnwrap(Double(row[try XCTUnwrap(header.firstIndex(of: "kad"))]))
         XCTAssertEqual(kad, expected["kad_reference_bandwidth"] as! Double, accuracy: 1e-9 * 3.2)
         XCTAssertEqual(Double(row[try XCTUnwrap(header.firstIndex(of: "precision"))]), 0.4)
+    }
+
+    func testKADInfOnSetsLargeEnough() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Two folders of 3 files x 200 frames of 8-d embeddings: 600 frames, enough for the
+        // 500-frame minimum of the FAD-inf schedule.
+        for (side, offset) in [("ref", 0.0), ("gen", 0.3)] {
+            let folder = dir.appendingPathComponent(side)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for f in 0..<3 {
+                var values: [Float] = []
+                for i in 0..<(200 * 8) {
+                    let phase = Double(i * 7 + f * 13) * 0.61 + offset
+                    values.append(Float(2 * sin(phase) + offset))
+                }
+                try NPYArray(shape: [200, 8], floats: values).write(to: folder.appendingPathComponent("s\(f).npy"))
+            }
+        }
+        let run = try FAD.run([dir.appendingPathComponent("ref").path, dir.appendingPathComponent("gen").path, "--json",
+                               "--metrics", "kad,kad-inf", "--fad-inf-sampling", "replacement", "--seed", "4"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let set = try XCTUnwrap((try run.json()["sets"] as? [[String: Any]])?.first)
+        let inf = try XCTUnwrap(set["kadInf"] as? [String: Any])
+        XCTAssertNil(inf["error"], "\(inf)")
+        XCTAssertNotNil(inf["value"] as? Double)
+        XCTAssertEqual((inf["points"] as? [[Double]])?.count, 25)
+        XCTAssertEqual((inf["points"] as? [[Double]])?.last?.first, 600)
+        XCTAssertEqual(inf["sampling"] as? String, "replacement")
+        XCTAssertEqual(inf["seed"] as? Int, 4)
+        XCTAssertEqual(inf["bandwidth"] as? Double, (set["kad"] as? [String: Any])?["bandwidth"] as? Double)
     }
 
     func testBootstrapIsBCaWithThePercentileIntervalBeside() throws {
