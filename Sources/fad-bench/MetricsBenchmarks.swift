@@ -8,7 +8,7 @@
 // mauve-text's `compute_mauve`, in the same run, with peak memory:
 //
 //   swift run -c release fad-bench metrics beyond --kadtk DIR [--python PY] [--rows 10000] [--dim 512]
-//        [--mad-files 2000] [--mad-dim 768] [--runs 3] [--python-runs 1]
+//        [--mad-files 2000] [--mad-dim 768] [--runs 3] [--python-runs 1] [--save DIR (writes the KAD inputs)]
 //   (DIR holds kadtk/kad.py: `pip download --no-deps kadtk==1.1.0` and unzip; PY needs torch,
 //    scikit-learn, faiss-cpu and mauve-text)
 import FAD
@@ -262,6 +262,7 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
     var rows = 10_000, dim = 512, madFiles = 2000, madDim = 768, runs = 3, pythonRuns = 1
     var python = "python3"
     var kadtk: String?
+    var save: String?
     var k = 0
     while k < arguments.count {
         switch arguments[k] {
@@ -273,6 +274,7 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
         case "--python-runs": k += 1; pythonRuns = Int(arguments[k]) ?? pythonRuns
         case "--python": k += 1; python = arguments[k]
         case "--kadtk": k += 1; kadtk = arguments[k]
+        case "--save": k += 1; save = arguments[k]
         default: throw MetricsError.invalid(subject: "fad-bench metrics beyond", reason: "unknown argument \(arguments[k])")
         }
         k += 1
@@ -286,6 +288,11 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
     print("== KAD, m = n = \(rows), d = \(dim): fad (blocked DGEMM, float64 sums, \(threads) threads) vs kadtk calc_kernel_audio_distance (torch CPU, float32, bandwidth None)")
     let x = benchmarkFrames(rows: rows, columns: dim, seed: 1)
     let y = benchmarkFrames(rows: rows, columns: dim, seed: 2)
+    if let save {
+        // The KAD inputs, for checking a value elsewhere (e.g. kadtk in float64).
+        try NPYArray(x, dtype: .float32).write(to: URL(fileURLWithPath: save).appendingPathComponent("kad_reference.npy"))
+        try NPYArray(y, dtype: .float32).write(to: URL(fileURLWithPath: save).appendingPathComponent("kad_generated.npy"))
+    }
     let dataMiB = peakRSSMiB()
     var results: [String: KADResult] = [:]
     var times: [String: Double] = [:], cpus: [String: Double] = [:]
