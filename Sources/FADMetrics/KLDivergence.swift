@@ -34,10 +34,16 @@ public enum KLPreset: String, Codable, Sendable, CaseIterable {
     case audiocraft
     /// stable-audio-metrics `passt_kld`: KL(gen ‖ ref), softmax of window-averaged logits.
     case stableAudioMetrics = "stable-audio-metrics"
+    /// fad's default: KL(reference ‖ generated) of softmax probabilities with ε added to BOTH
+    /// distributions, each renormalised (p' = (p + ε) / (1 + Cε)). Both sides are then proper
+    /// distributions, so the value is never negative and is exactly 0 for identical inputs; the
+    /// toolkit presets add ε to one side only, which scores identical files -5e-5 (C = 50) and
+    /// can go negative. Differs from `audiocraft` by O(ε) otherwise.
+    case smoothed
 
-    /// The default: KL(reference ‖ generated) over softmax probabilities, ε = 1e-6 on the
-    /// generated side — the number audioldm_eval calls `kl_softmax` and audiocraft `kld`.
-    public static let `default` = KLPreset.audiocraft
+    /// The default: `smoothed`. Use `audiocraft` (or `kl_softmax`) to reproduce published
+    /// audiocraft / audioldm_eval numbers.
+    public static let `default` = KLPreset.smoothed
 
     public var probability: LabelProbability { self == .audioldmSigmoid ? .sigmoid : .softmax }
     public var direction: KLDirection { self == .stableAudioMetrics ? .generatedToReference : .referenceToGenerated }
@@ -94,7 +100,14 @@ public func klDivergence(reference: [String: [Float]], generated: [String: [Floa
         }
         let p = probabilities(r.map(Double.init), preset.probability)
         let q = probabilities(g.map(Double.init), preset.probability)
-        let rg = klSum(p, q, epsilon: epsilon), gr = klSum(q, p, epsilon: epsilon)
+        let rg: Double, gr: Double
+        if preset == .smoothed {
+            rg = smoothedKLSum(p, q, epsilon: epsilon)
+            gr = smoothedKLSum(q, p, epsilon: epsilon)
+        } else {
+            rg = klSum(p, q, epsilon: epsilon)
+            gr = klSum(q, p, epsilon: epsilon)
+        }
         forward += rg
         backward += gr
         perPair.append(KLPair(key: key, value: preset.direction == .referenceToGenerated ? rg : gr))
@@ -115,6 +128,21 @@ public func klSum(_ p: [Double], _ q: [Double], epsilon: Double) -> Double {
     var s = 0.0
     for c in p.indices where p[c] > 0 {
         s += p[c] * (log(p[c]) - log(q[c] + epsilon))
+    }
+    return s
+}
+
+/// KL(p' ‖ q') with p' = (p + ε) / (1 + Cε) and q' likewise, as
+/// `Σ_c max(0, p'_c log(p'_c / q'_c) - p'_c + q'_c)`: the terms sum to the KL divergence because
+/// Σ p' = Σ q', and each is ≥ 0 mathematically (log x ≤ x - 1), so clipping only removes rounding
+/// below zero. The sum is never negative, and exactly 0 when p == q (each term is then
+/// p' · log 1 - p' + p' = 0 in floating point too).
+public func smoothedKLSum(_ p: [Double], _ q: [Double], epsilon: Double) -> Double {
+    let zp = 1 + Double(p.count) * epsilon, zq = 1 + Double(q.count) * epsilon
+    var s = 0.0
+    for c in p.indices {
+        let a = (p[c] + epsilon) / zp, b = (q[c] + epsilon) / zq
+        s += max(0, a * log(a / b) - a + b)
     }
     return s
 }

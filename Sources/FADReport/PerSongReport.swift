@@ -13,10 +13,19 @@ public struct PerSongRow: Codable, Sendable, Equatable {
     public var isOutlier: Bool
     /// The classifier's strongest tags for the file (mean probability over its windows).
     public var topTags: [TagScore]
+    /// The file's own KAD against all reference frames (nil for a one-frame file).
+    public var kad: Double?
+    /// Distance of the file's pooled vector to its k-th nearest reference file vector.
+    public var knnDistance: Double?
+    /// Whether the file lies inside the reference manifold (some reference file's k-NN ball
+    /// holds it); nil when there were too few files to tell.
+    public var insideReference: Bool?
 
-    public init(path: String, key: String, fad: Double, robustZ: Double?, frames: Int, isOutlier: Bool, topTags: [TagScore]) {
+    public init(path: String, key: String, fad: Double, robustZ: Double?, frames: Int, isOutlier: Bool, topTags: [TagScore],
+                kad: Double? = nil, knnDistance: Double? = nil, insideReference: Bool? = nil) {
         self.path = path; self.key = key; self.fad = fad; self.robustZ = robustZ
         self.frames = frames; self.isOutlier = isOutlier; self.topTags = topTags
+        self.kad = kad; self.knnDistance = knnDistance; self.insideReference = insideReference
     }
 }
 
@@ -37,21 +46,25 @@ public struct PerSongReport: Codable, Sendable {
     public var outlierThreshold: Double
     public var rows: [PerSongRow]
     public var failures: [String]
+    /// How the per-file KAD and k-NN columns were computed (nil when they were not).
+    public var fileMetrics: PerSongFileMetrics?
 
     public init(model: String, layer: String, reference: String, generated: String,
-                outlierThreshold: Double, rows: [PerSongRow], failures: [String]) {
+                outlierThreshold: Double, rows: [PerSongRow], failures: [String], fileMetrics: PerSongFileMetrics? = nil) {
         self.model = model; self.layer = layer; self.reference = reference; self.generated = generated
-        self.outlierThreshold = outlierThreshold; self.rows = rows; self.failures = failures
+        self.outlierThreshold = outlierThreshold; self.rows = rows; self.failures = failures; self.fileMetrics = fileMetrics
     }
 
-    /// `path,fad,robust_z,frames,outlier,top_tags` rows, worst first (fadtk's `--indiv` CSV has
-    /// the first two columns).
+    /// `path,fad,robust_z,frames,outlier,top_tags,kad,knn_distance,inside_reference` rows, worst
+    /// first (fadtk's `--indiv` CSV has the first two columns).
     public func csv() -> String {
-        var out = "path,fad,robust_z,frames,outlier,top_tags\n"
+        var out = "path,fad,robust_z,frames,outlier,top_tags,kad,knn_distance,inside_reference\n"
         for row in rows {
             let tags = row.topTags.map { "\($0.label) \(String(format: "%.2f", $0.probability))" }.joined(separator: "; ")
             out += [csvField(row.path), "\(row.fad)", row.robustZ.map { "\($0)" } ?? "", "\(row.frames)",
-                    row.isOutlier ? "1" : "0", csvField(tags)].joined(separator: ",") + "\n"
+                    row.isOutlier ? "1" : "0", csvField(tags), row.kad.map { "\($0)" } ?? "",
+                    row.knnDistance.map { "\($0)" } ?? "", row.insideReference.map { $0 ? "1" : "0" } ?? ""]
+                .joined(separator: ",") + "\n"
         }
         return out
     }
@@ -69,24 +82,26 @@ public struct PerSongReport: Codable, Sendable {
         <style>
         body{font-family:system-ui,sans-serif;margin:2em;color:#222}
         table{border-collapse:collapse;font-size:14px}td,th{padding:4px 8px;border-bottom:1px solid #ddd;text-align:left}
-        td.num{text-align:right;font-variant-numeric:tabular-nums}tr.outlier{background:#fde8e8}
+        td.num{text-align:right;font-variant-numeric:tabular-nums}tr.outlier{background:#fde8e8}td.off{color:#b02a2a;font-weight:bold}
         .meta{color:#555}svg{display:block;margin:1em 0}
         </style></head><body>
         <h1>Per-song FAD</h1>
         <p class="meta">Generated <b>\(escape(generated))</b> against reference <b>\(escape(reference))</b>;
         model <b>\(escape(model))</b>, layer <b>\(escape(layer))</b>. \(rows.count) files,
         \(outliers) outlier\(outliers == 1 ? "" : "s") (robust z &gt; \(format(outlierThreshold))).
-        Each file's score is the Fréchet distance between its own frames and the reference set.</p>
+        Each file's score is the Fréchet distance between its own frames and the reference set.\(fileMetricsNote())</p>
 
         """
         page += histogramSVG(scores: scores, outlierCut: outlierCutoff())
-        page += "<table><tr><th>#</th><th>file</th><th>per-song FAD</th><th>robust z</th><th>frames</th><th>top tags</th><th>listen</th></tr>\n"
+        page += "<table><tr><th>#</th><th>file</th><th>per-song FAD</th><th>robust z</th><th>KAD</th><th>k-NN distance</th><th>in reference</th><th>frames</th><th>top tags</th><th>listen</th></tr>\n"
         let folder = reportURL.deletingLastPathComponent().standardizedFileURL
         for (i, row) in rows.enumerated() {
             let tags = row.topTags.map { "\(escape($0.label)) \(String(format: "%.2f", $0.probability))" }.joined(separator: ", ")
             let src = relativePath(from: folder, to: URL(fileURLWithPath: row.path).standardizedFileURL)
             page += "<tr\(row.isOutlier ? " class=\"outlier\"" : "")><td class=\"num\">\(i + 1)</td><td>\(escape(row.key))</td>"
                 + "<td class=\"num\">\(format(row.fad))</td><td class=\"num\">\(row.robustZ.map(format) ?? "-")</td>"
+                + "<td class=\"num\">\(row.kad.map(format) ?? "-")</td><td class=\"num\">\(row.knnDistance.map(format) ?? "-")</td>"
+                + "<td\(row.insideReference == false ? " class=\"off\"" : "")>\(row.insideReference.map { $0 ? "yes" : "no" } ?? "-")</td>"
                 + "<td class=\"num\">\(row.frames)</td><td>\(tags)</td>"
                 + "<td><audio controls preload=\"none\" src=\"\(escape(src))\"></audio></td></tr>\n"
         }
@@ -95,6 +110,18 @@ public struct PerSongReport: Codable, Sendable {
             page += "<h2>Files not scored</h2><ul>\n" + failures.map { "<li>\(escape($0))</li>\n" }.joined() + "</ul>\n"
         }
         return page + "</body></html>\n"
+    }
+
+    private func fileMetricsNote() -> String {
+        guard let m = fileMetrics else { return "" }
+        let sigma = m.kadBandwidth.map { "\(format($0)), \(escape(m.kadBandwidthSource))" } ?? "each file's own median distance"
+        var note = " KAD: the file's frames against all reference frames (bandwidth \(sigma))."
+        if let k = m.k {
+            note += " k-NN distance: from the file's \(escape(m.pooling))-pooled embedding to its k-th nearest reference file (k = \(k));"
+                + " \"in reference\" = inside some reference file's \(k)-NN ball (the precision criterion of Kynkäänniemi et al.)."
+        }
+        if let why = m.knnUnavailable { note += " k-NN columns: \(escape(why))." }
+        return note
     }
 
     /// The smallest flagged score, to draw the outlier boundary.
@@ -162,4 +189,19 @@ func relativePath(from folder: URL, to file: URL) -> String {
     let parts = Array(repeating: "..", count: a.count - common) + b[common...]
     let path = parts.joined(separator: "/")
     return path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+}
+
+/// How the per-song report's per-file KAD and k-NN columns were computed.
+public struct PerSongFileMetrics: Codable, Sendable, Equatable {
+    /// σ of the KAD kernel; nil when each file's own median was used (`generated`).
+    public var kadBandwidth: Double?
+    public var kadBandwidthSource: String
+    /// k of the k-NN columns, nil when they could not be computed.
+    public var k: Int?
+    public var pooling: String
+    public var knnUnavailable: String?
+    public init(kadBandwidth: Double?, kadBandwidthSource: String, k: Int?, pooling: String, knnUnavailable: String?) {
+        self.kadBandwidth = kadBandwidth; self.kadBandwidthSource = kadBandwidthSource; self.k = k
+        self.pooling = pooling; self.knnUnavailable = knnUnavailable
+    }
 }

@@ -3,6 +3,14 @@
 //
 //   swift run -c release fad-bench metrics [--dims 128,753,2048] [--runs 5] [--python python3] [--no-python]
 //                                          [--python-runs-2048 1]   (SciPy's sqrtm takes minutes at d = 2048)
+//
+// KAD against kadtk's own `calc_kernel_audio_distance` (CPU, its defaults) and MAD against
+// mauve-text's `compute_mauve`, in the same run, with peak memory:
+//
+//   swift run -c release fad-bench metrics beyond --kadtk DIR [--python PY] [--rows 10000] [--dim 512]
+//        [--mad-files 2000] [--mad-dim 768] [--runs 3] [--python-runs 1] [--save DIR (writes the KAD inputs)]
+//   (DIR holds kadtk/kad.py: `pip download --no-deps kadtk==1.1.0` and unzip; PY needs torch,
+//    scikit-learn, faiss-cpu and mauve-text)
 import FAD
 import Foundation
 
@@ -91,6 +99,7 @@ private func runPython(_ python: String, _ script: String, _ arguments: [String]
 }
 
 func runMetricsBenchmarks(arguments: [String]) throws {
+    if arguments.first == "beyond" { return try runBeyondFADBenchmarks(arguments: Array(arguments.dropFirst())) }
     var dims = [128, 753, 2048]
     var runs = 5
     var python: String? = "python3"
@@ -172,5 +181,170 @@ func runMetricsBenchmarks(arguments: [String]) throws {
             line += String(format: "\t-\t-\t-\t-\t%.10g", value)
         }
         print(line)
+    }
+}
+
+// kadtk 1.1.0's kad.py imports its loaders at module level; stand-ins let the metric itself load.
+private let pythonKADTK = """
+import json, os, resource, statistics, sys, time, types, importlib.util
+import numpy as np, torch
+for name in ["hypy_utils", "hypy_utils.tqdm_utils", "kadtk", "kadtk.emb_loader", "kadtk.model_loader"]:
+    sys.modules[name] = types.ModuleType(name)
+sys.modules["hypy_utils"].write = None
+sys.modules["hypy_utils.tqdm_utils"].tmap = sys.modules["hypy_utils.tqdm_utils"].tq = None
+sys.modules["kadtk.emb_loader"].EmbeddingLoader = sys.modules["kadtk.model_loader"].ModelLoader = None
+spec = importlib.util.spec_from_file_location("kad", os.path.join(sys.argv[1], "kadtk", "kad.py"))
+kad = importlib.util.module_from_spec(spec); spec.loader.exec_module(kad)
+x = torch.from_numpy(np.load(sys.argv[2])); y = torch.from_numpy(np.load(sys.argv[3])); runs = int(sys.argv[4])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+times, cpu = [], []
+for _ in range(runs):
+    t = time.perf_counter(); c = time.process_time()
+    # kadtk's KernelAudioDistance.score path without cache folders: bandwidth None (median of
+    # the evaluated set), float32, on the CPU.
+    value = float(kad.calc_kernel_audio_distance(x, y, (None, None), "cpu").item())
+    times.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"median_s": statistics.median(times), "cpu_s": statistics.median(cpu), "value": value, "rss_before_kib": before, "rss_peak_kib": after,
+                  "torch_threads": torch.get_num_threads()}))
+"""
+
+private let pythonMAUVE = """
+import contextlib, io, json, resource, statistics, sys, time
+import numpy as np, mauve
+p = np.load(sys.argv[1]); q = np.load(sys.argv[2]); runs = int(sys.argv[3])
+times, cpu = [], []
+for _ in range(runs):
+    t = time.perf_counter(); c = time.process_time()
+    with contextlib.redirect_stdout(io.StringIO()):
+        out = mauve.compute_mauve(p_features=p, q_features=q)
+    times.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
+print(json.dumps({"median_s": statistics.median(times), "cpu_s": statistics.median(cpu), "mauve": float(out.mauve), "clusters": int(out.num_buckets),
+                  "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+/// Wall-clock and CPU seconds (all threads of the process) of `body`: on a shared machine the
+/// CPU time compares implementations more fairly than the wall clock.
+private func timed(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+    func cpuNow() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+    let c = cpuNow()
+    let w = try seconds(body)
+    return (w, cpuNow() - c)
+}
+
+/// Peak resident memory of this process so far (VmHWM), in MiB.
+private func peakRSSMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return .nan }
+    return kib / 1024
+}
+
+/// Rows drawn around `centres` cluster centres: embeddings of songs fall in groups, which is
+/// what MAUVE's quantisation is for.
+private func clusteredFrames(rows: Int, columns d: Int, centres: Int, seed: UInt64) -> Matrix<Float> {
+    let base = benchmarkFrames(rows: centres, columns: d, seed: 1000)
+    let noise = benchmarkFrames(rows: rows, columns: d, seed: seed)
+    var g = SeededGenerator(seed: seed &+ 17)
+    var values = [Float](repeating: 0, count: rows * d)
+    for r in 0..<rows {
+        let c = g.uniform(below: centres)
+        for j in 0..<d { values[r * d + j] = 3 * base.values[c * d + j] + noise.values[r * d + j] }
+    }
+    return Matrix(rows: rows, columns: d, values: values)
+}
+
+func runBeyondFADBenchmarks(arguments: [String]) throws {
+    var rows = 10_000, dim = 512, madFiles = 2000, madDim = 768, runs = 3, pythonRuns = 1
+    var python = "python3"
+    var kadtk: String?
+    var save: String?
+    var k = 0
+    while k < arguments.count {
+        switch arguments[k] {
+        case "--rows": k += 1; rows = Int(arguments[k]) ?? rows
+        case "--dim": k += 1; dim = Int(arguments[k]) ?? dim
+        case "--mad-files": k += 1; madFiles = Int(arguments[k]) ?? madFiles
+        case "--mad-dim": k += 1; madDim = Int(arguments[k]) ?? madDim
+        case "--runs": k += 1; runs = Int(arguments[k]) ?? runs
+        case "--python-runs": k += 1; pythonRuns = Int(arguments[k]) ?? pythonRuns
+        case "--python": k += 1; python = arguments[k]
+        case "--kadtk": k += 1; kadtk = arguments[k]
+        case "--save": k += 1; save = arguments[k]
+        default: throw MetricsError.invalid(subject: "fad-bench metrics beyond", reason: "unknown argument \(arguments[k])")
+        }
+        k += 1
+    }
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("fad-bench-beyond-\(getpid())")
+    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: tmp) }
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    print("load average: \((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?")", terminator: "")
+
+    print("== KAD, m = n = \(rows), d = \(dim): fad (blocked DGEMM, float64 sums, \(threads) threads) vs kadtk calc_kernel_audio_distance (torch CPU, float32, bandwidth None)")
+    let x = benchmarkFrames(rows: rows, columns: dim, seed: 1)
+    let y = benchmarkFrames(rows: rows, columns: dim, seed: 2)
+    if let save {
+        // The KAD inputs, for checking a value elsewhere (e.g. kadtk in float64).
+        try NPYArray(x, dtype: .float32).write(to: URL(fileURLWithPath: save).appendingPathComponent("kad_reference.npy"))
+        try NPYArray(y, dtype: .float32).write(to: URL(fileURLWithPath: save).appendingPathComponent("kad_generated.npy"))
+    }
+    let dataMiB = peakRSSMiB()
+    var results: [String: KADResult] = [:]
+    var times: [String: Double] = [:], cpus: [String: Double] = [:]
+    for (name, bandwidth) in [("reference", KADBandwidth.reference), ("generated", .generated)] {
+        var last: KADResult?
+        let t = try (0..<runs).map { _ in
+            try timed { last = try kernelAudioDistance(reference: x, generated: y, options: KADOptions(bandwidth: bandwidth)) }
+        }
+        times[name] = median(t.map(\.wall))
+        cpus[name] = median(t.map(\.cpu))
+        results[name] = last
+    }
+    let kadMiB = peakRSSMiB()
+    print("fad bandwidth\tmedian_s\tcpu_s\tvalue\tsigma\tmedian_pairs")
+    for name in ["reference", "generated"] {
+        let r = results[name]!
+        print(name + String(format: "\t%.3f\t%.3f\t%.10g\t%.8g\t%d", times[name]!, cpus[name]!, r.value, r.bandwidth, r.medianPairs) + (r.medianExact ? " (exact)" : " (sampled)"))
+    }
+    print(String(format: "fad peak RSS: %.0f MiB after generating the data, %.0f MiB after KAD (+%.0f MiB)", dataMiB, kadMiB, kadMiB - dataMiB))
+    if let kadtk {
+        let xp = tmp.appendingPathComponent("kad_x.npy"), yp = tmp.appendingPathComponent("kad_y.npy")
+        try NPYArray(x, dtype: .float32).write(to: xp)
+        try NPYArray(y, dtype: .float32).write(to: yp)
+        let json = try runPython(python, pythonKADTK, [kadtk, xp.path, yp.path, String(pythonRuns)])
+        let t = (json["median_s"] as! NSNumber).doubleValue, v = (json["value"] as! NSNumber).doubleValue
+        let cpu = (json["cpu_s"] as! NSNumber).doubleValue
+        let before = (json["rss_before_kib"] as! NSNumber).doubleValue / 1024, peak = (json["rss_peak_kib"] as! NSNumber).doubleValue / 1024
+        print(String(format: "kadtk\t%.3f s, cpu %.3f s (median of %d, torch threads ", t, cpu, pythonRuns) + "\(json["torch_threads"]!))"
+              + String(format: "\tvalue %.10g\tpeak RSS %.0f MiB (+%.0f MiB over its data)", v, peak, peak - before))
+        print(String(format: "speedup vs kadtk, wall (cpu): same bandwidth rule (generated) %.1fx (%.1fx); fad's default (reference) %.1fx (%.1fx)",
+                     t / times["generated"]!, cpu / cpus["generated"]!, t / times["reference"]!, cpu / cpus["reference"]!))
+        print(String(format: "value: fad (generated bandwidth, float64) vs kadtk (float32): relative difference %.2e",
+                     abs(results["generated"]!.value - v) / abs(v)))
+    }
+
+    print("\n== MAD / MAUVE, \(madFiles) + \(madFiles) files, d = \(madDim): fad vs mauve-text compute_mauve (faiss k-means)")
+    let p = clusteredFrames(rows: madFiles, columns: madDim, centres: 60, seed: 3)
+    let q = clusteredFrames(rows: madFiles, columns: madDim, centres: 60, seed: 4)
+    var m: MAUVEResult?
+    let madTimes = try (0..<runs).map { _ in try timed { m = try mauve(generated: p, reference: q) } }
+    let madTime = median(madTimes.map(\.wall)), madCPU = median(madTimes.map(\.cpu))
+    print(String(format: "fad\t%.3f s, cpu %.3f s\tMAUVE %.6f\tMAD %.6f\tclusters %d\tPCA components %d", madTime, madCPU, m!.mauve, m!.mad, m!.clusters, m!.pcaComponents))
+    let pp = tmp.appendingPathComponent("mauve_p.npy"), qp = tmp.appendingPathComponent("mauve_q.npy")
+    try NPYArray(p, dtype: .float32).write(to: pp)
+    try NPYArray(q, dtype: .float32).write(to: qp)
+    if let json = try? runPython(python, pythonMAUVE, [pp.path, qp.path, String(pythonRuns)]) {
+        let t = (json["median_s"] as! NSNumber).doubleValue
+        let cpu = (json["cpu_s"] as! NSNumber).doubleValue
+        print(String(format: "mauve-text\t%.3f s, cpu %.3f s\tMAUVE %.6f\tclusters ", t, cpu, (json["mauve"] as! NSNumber).doubleValue) + "\(json["clusters"]!)"
+              + String(format: "\tpeak RSS %.0f MiB", (json["rss_peak_kib"] as! NSNumber).doubleValue / 1024))
+        print(String(format: "speedup vs mauve-text, wall (cpu): %.1fx (%.1fx)", t / madTime, cpu / madCPU))
+    } else {
+        print("mauve-text: not run (\(python) lacks mauve-text, faiss-cpu or scikit-learn)")
     }
 }

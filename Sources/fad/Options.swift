@@ -51,3 +51,29 @@ struct RunOptions: ParsableArguments {
         noCache ? nil : EmbeddingCache(directory: cacheDir.map { URL(fileURLWithPath: $0) } ?? EmbeddingCache.defaultDirectory)
     }
 }
+
+/// Settings of KAD, MAD and precision/recall/density/coverage, shared by `score` and `per-song`.
+struct BeyondFADOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("KAD kernel bandwidth: reference (median pairwise distance of the reference set, the same kernel for every generated set), generated (kadtk's code: the scored set's median) or a number.", valueName: "reference|generated|VALUE"))
+    var kadBandwidth: KADBandwidth = .reference
+
+    @Option(help: ArgumentHelp("k of the k-nearest-neighbour manifolds of precision/recall/density/coverage.", valueName: "k"))
+    var prdcK: Int = 5
+
+    @Option(help: ArgumentHelp("How each file's frames become the one vector per file that MAD and PRDC compare: max or mean.", valueName: "pooling"))
+    var madPooling: EmbeddingPooling = .max
+
+    func validate() throws {
+        if prdcK < 1 { throw ValidationError("--prdc-k must be at least 1") }
+    }
+
+    func kadOptions(seed: UInt64, threads: Int) -> KADOptions {
+        KADOptions(bandwidth: kadBandwidth, seed: seed, threads: threads)
+    }
+}
+
+extension KADBandwidth: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}
+
+extension EmbeddingPooling: ExpressibleByArgument {}

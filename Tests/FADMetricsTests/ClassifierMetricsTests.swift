@@ -33,7 +33,34 @@ final class KLDivergenceTests: XCTestCase {
         for (pair, expected) in zip(sam.perPair, k["stable_audio_metrics_per_pair"] as! [NSNumber]) {
             XCTAssertLessThan(relativeError(pair.value, expected.doubleValue), 1e-9, pair.key)
         }
-        XCTAssertEqual(KLPreset.default, .audiocraft)
+        // Issue 15 changed the default from `.audiocraft` to `.smoothed` on purpose (never
+        // negative, exactly 0 for identical inputs); the audiocraft preset above is unchanged.
+        XCTAssertEqual(KLPreset.default, .smoothed)
+    }
+
+    func testDefaultIsZeroForIdenticalInputsAndNeverNegative() throws {
+        let ref = logits("reference")
+        // The audiocraft preset: ε on one side only, so identical files score below zero.
+        let audiocraft = try klDivergence(reference: ref, generated: ref, preset: .audiocraft)
+        XCTAssertLessThan(audiocraft.value, 0)
+        let smoothed = try klDivergence(reference: ref, generated: ref)
+        XCTAssertEqual(smoothed.preset, .smoothed)
+        XCTAssertEqual(smoothed.value, 0)
+        XCTAssertEqual(smoothed.generatedToReference, 0)
+        XCTAssertTrue(smoothed.perPair.allSatisfy { $0.value == 0 })
+        // Nearly identical and sharply peaked distributions, where one-sided ε goes negative.
+        var generator = SeededGenerator(seed: 9)
+        for _ in 0..<200 {
+            let a = (0..<50).map { _ in Float(generator.uniformDouble() * 40 - 20) }
+            let b = a.map { $0 + Float(generator.uniformDouble() * 1e-3) }
+            let r = try klDivergence(reference: ["x": a], generated: ["x": b])
+            XCTAssertGreaterThanOrEqual(r.value, 0)
+            XCTAssertGreaterThanOrEqual(r.generatedToReference, 0)
+        }
+        // Away from ties it is the usual KL up to O(ε).
+        let gen = logits("generated")
+        let s = try klDivergence(reference: ref, generated: gen), a = try klDivergence(reference: ref, generated: gen, preset: .audiocraft)
+        XCTAssertLessThan(abs(s.value - a.value), 1e-3 * max(1, abs(a.value)))
     }
 
     func testUnpairedKeysAreListed() throws {

@@ -1,5 +1,5 @@
 import FADArrays
-import FADMetrics
+@testable import FADMetrics
 import FADStats
 import Foundation
 import XCTest
@@ -84,5 +84,67 @@ final class SeededGeneratorTests: XCTestCase {
         var got: [Int] = []
         for b in bounds { for _ in 0..<3 { got.append(u.uniform(below: b)) } }
         XCTAssertEqual(got, expected)
+    }
+}
+
+final class BCaTests: XCTestCase {
+    func testNormalQuantilesAndUnadjustedCase() {
+        // scipy.stats.norm.ppf(0.975) = 1.959963984540054, norm.cdf(1) = 0.8413447460685429.
+        XCTAssertLessThan(abs(inverseNormalCDF(0.975) - 1.959963984540054), 1e-12)
+        XCTAssertLessThan(abs(normalCDF(1) - 0.8413447460685429), 1e-15)
+        // Half the resamples below the estimate and symmetric jackknife values: z0 = 0, a = 0,
+        // so BCa is the plain percentile interval.
+        let values = (0..<100).map { Double($0) }
+        let q = bcaQuantiles(sorted: values, estimate: 49.5, jackknife: [1, 2, 3, 4, 5], alpha: 0.025)
+        XCTAssertEqual(q.z0, 0, accuracy: 1e-12)
+        XCTAssertEqual(q.a, 0, accuracy: 1e-12)
+        XCTAssertEqual(q.low, 0.025, accuracy: 1e-12)
+        XCTAssertEqual(q.high, 0.975, accuracy: 1e-12)
+    }
+
+    /// Efron & Tibshirani's formula on a hand-checked case: 20 % of resamples below the estimate
+    /// gives z0 = Φ⁻¹(0.2) = -0.8416212335729143; jackknife [0, 0, 3] gives
+    /// a = Σd³ / (6 (Σd²)^1.5) with d = mean - v = (1, 1, -2): (1 + 1 - 8) / (6 · 6^1.5) = -0.06804138174397717.
+    func testBiasAndAcceleration() {
+        let values = (0..<10).map { Double($0) }
+        let q = bcaQuantiles(sorted: values, estimate: 1.5, jackknife: [0, 0, 3], alpha: 0.05)
+        XCTAssertEqual(q.z0, -0.8416212335729143, accuracy: 1e-12)
+        XCTAssertEqual(q.a, -0.06804138174397717, accuracy: 1e-15)
+        let z = q.z0 - 1.6448536269514722
+        XCTAssertEqual(q.low, normalCDF(q.z0 + z / (1 - q.a * z)), accuracy: 1e-12)
+    }
+
+    func testBCaMovesTheIntervalOntoTheEstimate() throws {
+        // Files are clusters (own offset plus noise per frame): a resample with repeated files
+        // has less diversity than the set, so resampled FADs sit mostly above the estimate and
+        // the plain percentile interval barely reaches it; BCa's z0 < 0 moves both ends down.
+        var g = SeededGenerator(seed: 21)
+        let ref = try statistics(gaussianFrames(rows: 4000, columns: 8, generator: &g))
+        func clustered(_ count: Int, noise: Float) -> [Matrix<Float>] {
+            (0..<count).map { _ -> Matrix<Float> in
+                let offset = gaussianFrames(rows: 1, columns: 8, generator: &g).values
+                let frames = gaussianFrames(rows: 20, columns: 8, generator: &g)
+                return Matrix(rows: 20, columns: 8, values: frames.values.enumerated().map { $0.element * noise + offset[$0.offset % 8] })
+            }
+        }
+        let r = try fadBootstrap(reference: ref, fileFrames: clustered(30, noise: 1), resamples: 200, seed: 1)
+        XCTAssertLessThan(r.biasCorrection, -1)
+        XCTAssertLessThan(r.resamplesBelowEstimate, 20)
+        XCTAssertLessThanOrEqual(r.low, r.estimate)
+        XCTAssertGreaterThanOrEqual(r.high, r.estimate)
+        XCTAssertLessThan(r.high, r.percentileHigh)
+        XCTAssertLessThan(r.low, r.percentileLow)
+        XCTAssertEqual(r.method, "BCa")
+        // Ten tight clusters: (almost) no resample falls below the estimate, BCa's percentiles
+        // come from the extreme tail and leave the estimate out; the interval is then the
+        // percentile interval shifted by the bootstrap bias, which holds it.
+        let tight = try fadBootstrap(reference: ref, fileFrames: clustered(10, noise: 0.3), resamples: 200, seed: 1)
+        XCTAssertLessThanOrEqual(tight.resamplesBelowEstimate, 2)
+        XCTAssertGreaterThan(tight.percentileLow, tight.estimate)
+        XCTAssertLessThan(tight.biasCorrection, -2)
+        XCTAssertEqual(tight.method, "shifted-percentile")
+        XCTAssertLessThanOrEqual(tight.low, tight.estimate)
+        XCTAssertGreaterThanOrEqual(tight.high, tight.estimate)
+        XCTAssertEqual(tight.high - tight.low, tight.percentileHigh - tight.percentileLow, accuracy: 1e-9 * tight.high)
     }
 }
