@@ -9,7 +9,9 @@ struct Embed: ParsableCommand {
         Output files mirror the inputs' relative paths under the output folder, with .npy in \
         place of the audio extension. Two input files that would land on the same .npy (the \
         same name in two input folders, or song.wav beside song.flac) are refused before \
-        anything is embedded: embed such sets into folders of their own. Each .npy is written \
+        anything is embedded: embed such sets into folders of their own. The folder records the \
+        model, layer, front end, hop and weights (.fad-embeddings.json), and later runs that \
+        read it refuse to compare it with another embedding. Each .npy is written \
         atomically, so many jobs (e.g. the shards of an array job) can fill one folder on a \
         shared file system.
         """)
@@ -31,6 +33,7 @@ struct Embed: ParsableCommand {
             let session = try Session(inputs: inputs, model, runOptions, shard: shard)
             let out = URL(fileURLWithPath: output)
             try refuseCollisions(session)
+            try EmbeddingFolder.record(session.metadata, in: output)
             var written = 0
             let skipped = try session.forEachEmbeddedFile(of: inputs, command: "embed", strict: runOptions.strict) { embedded in
                 let url = out.appendingPathComponent(embedded.file.key + ".npy")

@@ -16,6 +16,8 @@ struct Session {
 
     /// Each input's part of the partition, when the run is one shard of its sets.
     let shards: [String: ShardInfo]
+    /// What the `.npy` folders written by `fad embed` record about their embedding.
+    let folderProvenance: [String: StatisticsMetadata]
 
     /// - Parameters:
     ///   - extraLayers: layers needed besides the embedding layer (e.g. logits for KL).
@@ -35,6 +37,11 @@ struct Session {
         }
         self.sources = sources
         self.shards = shards
+        var provenance: [String: StatisticsMetadata] = [:]
+        for input in inputs {
+            if case .embeddings = sources[input], let p = try EmbeddingFolder.provenance(of: input) { provenance[input] = p.metadata }
+        }
+        self.folderProvenance = provenance
         self.quiet = run.quiet
         let needsModel = sources.values.contains { if case .audio = $0 { return true } else { return false } }
         if needsModel {
@@ -60,6 +67,9 @@ struct Session {
             if let saved {
                 self.metadata = try GaussianStatistics.read(from: saved).metadata
                 self.layer = metadata.layer
+            } else if let recorded = inputs.lazy.compactMap({ provenance[$0] }).first {
+                self.metadata = recorded
+                self.layer = recorded.layer
             } else {
                 self.layer = options.layer ?? "embeddings"
                 self.metadata = StatisticsMetadata(model: "embeddings", layer: layer, frontEnd: "precomputed", files: 0)
@@ -73,6 +83,9 @@ struct Session {
     func analyze(_ path: String, request: AnalysisRequest) throws -> AnalyzedSet {
         let analyzer = SetAnalyzer(extractor: extractor, layer: layer, statisticsMetadata: metadata, quiet: quiet)
         let source = try sources[path] ?? InputSource.resolve(path)
+        if let recorded = folderProvenance[path], let why = recorded.mismatch(with: metadata) {
+            throw CommandError(description: "\(path): embeddings of a different embedding (\(why)): written with \(recorded.summary), this run uses \(metadata.summary)")
+        }
         let set = try analyzer.analyze(path, source: source, request: request)
         if case .statistics = source {
             let m = set.statistics.metadata

@@ -45,7 +45,11 @@ struct Stats: ParsableCommand {
                     // The same digest a merge of this set's shards records, so the two compare equal.
                     statistics.metadata.extra["setDigest"] = ShardSelection.setDigest(files)
                 }
-                do { try statistics.write(to: URL(fileURLWithPath: output)) } catch {
+                do {
+                    let url = URL(fileURLWithPath: output)
+                    try AtomicFile.createDirectory(url.deletingLastPathComponent())
+                    try statistics.write(to: url)
+                } catch {
                     throw CommandError(description: "\(error)", exitCode: FADExitCode.io)
                 }
                 if !runOptions.quiet {
@@ -90,7 +94,11 @@ struct Stats: ParsableCommand {
                     try merger.add(statistics, path: path)
                 }
                 let merged = try merger.finalized()
-                do { try merged.write(to: URL(fileURLWithPath: output)) } catch {
+                do {
+                    let url = URL(fileURLWithPath: output)
+                    try AtomicFile.createDirectory(url.deletingLastPathComponent())
+                    try merged.write(to: url)
+                } catch {
                     throw CommandError(description: "\(error)", exitCode: FADExitCode.io)
                 }
                 if !quiet {

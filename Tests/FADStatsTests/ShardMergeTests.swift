@@ -81,10 +81,10 @@ final class ShardMergeTests: XCTestCase {
 
     func testShardsThatDisagreeOnTheEmbeddingAreRefused() throws {
         let (shards, _) = try makeShards()
-        for (key, value, fragment) in [("model", "other", "model m vs other"), ("layer", "x", "layer l vs x"),
-                                       ("frontEnd", "sr=1", "front end [f] vs [sr=1]"),
-                                       ("windowHop", "94", "window hop 187 vs 94"),
-                                       ("weightsDigest", "sha256:def", "weights digest sha256:abc vs sha256:def")] {
+        for (key, value, fragment) in [("model", "other", "model other vs m"), ("layer", "x", "layer x vs l"),
+                                       ("frontEnd", "sr=1", "front end [sr=1] vs [f]"),
+                                       ("windowHop", "94", "window hop 94 vs 187"),
+                                       ("weightsDigest", "sha256:def", "weights digest sha256:def vs sha256:abc")] {
             var odd = shards[2]
             switch key {
             case "model": odd.metadata.model = value
@@ -97,7 +97,7 @@ final class ShardMergeTests: XCTestCase {
         // Provenance recorded on one side only is a mismatch too.
         var bare = shards[1]
         bare.metadata.extra["weightsDigest"] = nil
-        expectRefusal([shards[0], bare, shards[2], shards[3]], ["weights digest sha256:abc vs (not recorded)"])
+        expectRefusal([shards[0], bare, shards[2], shards[3]], ["weights digest (not recorded) vs sha256:abc"])
     }
 
     func testShardsOfAnotherSetOrPartitionAreRefused() throws {
@@ -139,7 +139,7 @@ final class ShardMergeTests: XCTestCase {
         try merge(shards).write(to: wholeURL)
         let text = String(decoding: try Data(contentsOf: wholeURL).prefix(2000), as: UTF8.self)
         XCTAssertFalse(text.contains("\"shard\""), text)
-        XCTAssertTrue(text.contains("\"shard\"") == false && text.contains("setDigest"), text)
+        XCTAssertTrue(text.contains("setDigest"), text)
     }
 
     func testMismatchNamesTheFirstDifference() {

@@ -47,6 +47,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$dir"
+chmod 755 "$dir"  # munged runs as the munge user: DIR and its parents must let it through
 dir=$(cd "$dir" && pwd)
 $SUDO mkdir -p "$dir/munge" "$dir/state" "$dir/spool"
 host=$(hostname -s)
