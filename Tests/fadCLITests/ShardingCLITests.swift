@@ -1,3 +1,4 @@
+import FADArrays
 import Foundation
 import XCTest
 import _FADTestSupport
@@ -173,22 +174,29 @@ final class ShardingCLITests: XCTestCase {
         // Four processes embed the same three files at the same time into one cache, as the
         // tasks of an array job sharing a cache on NFS would.
         let examples = Fixtures.repositoryRoot.appendingPathComponent("Examples/reference")
-        let files = ["battle.ogg", "knolls.ogg", "wanderer.ogg"].map { examples.appendingPathComponent($0).path }
-        try files.joined(separator: "\n").write(to: work.appendingPathComponent("list.txt"), atomically: true, encoding: .utf8)
-        let cache = path("cache")
-        let group = DispatchGroup()
-        let results = UnsafeMutablePointer<FADRun?>.allocate(capacity: 4)
-        results.initialize(repeating: nil, count: 4)
-        defer { results.deallocate() }
-        for k in 0..<4 {
-            group.enter()
-            DispatchQueue.global().async {
-                results[k] = try? FAD.run(["embed", self.path("list.txt"), "-o", self.path("out\(k)"), "--cache-dir", cache, "--threads", "1", "-q"])
-                group.leave()
-            }
+        let names = ["battle.ogg", "knolls.ogg", "wanderer.ogg"]
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("audio"), withIntermediateDirectories: true)
+        for name in names {
+            try FileManager.default.copyItem(at: examples.appendingPathComponent(name), to: work.appendingPathComponent("audio/\(name)"))
         }
-        group.wait()
-        for k in 0..<4 { XCTAssertEqual(results[k]?.status, 0, results[k]?.stderr ?? "did not run") }
+        try names.map { "audio/\($0)" }.joined(separator: "\n").write(to: work.appendingPathComponent("list.txt"), atomically: true, encoding: .utf8)
+        let cache = path("cache")
+        // Started together, awaited together: no threads in the test itself.
+        let processes = try (0..<4).map { k -> (Process, URL) in
+            let process = Process()
+            process.executableURL = FAD.productsDirectory.appendingPathComponent("fad")
+            process.arguments = ["embed", path("list.txt"), "-o", path("out\(k)"), "--cache-dir", cache, "--threads", "1", "-q"]
+            let log = work.appendingPathComponent("stderr-\(k).txt")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+            process.standardOutput = FileHandle.nullDevice
+            return (process, log)
+        }
+        for (process, _) in processes { try process.run() }
+        for (process, log) in processes {
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        }
         // Every entry is a whole, readable .npy, and no temporary file is left.
         let entries = try XCTUnwrap(FileManager.default.enumerator(atPath: cache)).compactMap { $0 as? String }
             .filter { !FileManager.default.isDirectory(atPath: "\(cache)/\($0)") }
@@ -204,9 +212,9 @@ final class ShardingCLITests: XCTestCase {
         XCTAssertEqual(cached.status, 0, cached.stderr)
         XCTAssertEqual(fresh.status, 0, fresh.stderr)
         for name in ["battle.npy", "knolls.npy", "wanderer.npy"] {
-            let expected = try Data(contentsOf: work.appendingPathComponent("fresh/\(name)"))
-            XCTAssertEqual(try Data(contentsOf: work.appendingPathComponent("cached/\(name)")), expected, name)
-            for k in 0..<4 { XCTAssertEqual(try Data(contentsOf: work.appendingPathComponent("out\(k)/\(name)")), expected, "out\(k)/\(name)") }
+            let expected = try Data(contentsOf: work.appendingPathComponent("fresh/audio/\(name)"))
+            XCTAssertEqual(try Data(contentsOf: work.appendingPathComponent("cached/audio/\(name)")), expected, name)
+            for k in 0..<4 { XCTAssertEqual(try Data(contentsOf: work.appendingPathComponent("out\(k)/audio/\(name)")), expected, "out\(k)/\(name)") }
         }
     }
 }
