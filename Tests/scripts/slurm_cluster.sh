@@ -17,6 +17,14 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 stop_daemons() {
+    # Jobs first: a slurmstepd whose slurmd is gone would linger, waiting for it.
+    if [ -f "$dir/slurm.conf" ] && [ -f "$dir/slurmctld.pid" ]; then
+        SLURM_CONF="$dir/slurm.conf" scancel --quiet --user="$(id -un)" 2>/dev/null || true
+        for _ in $(seq 60); do
+            [ -z "$(SLURM_CONF="$dir/slurm.conf" squeue -h 2>/dev/null)" ] && break
+            sleep 0.5
+        done
+    fi
     for name in slurmd slurmctld munged; do
         pidfile="$dir/$name.pid"
         [ -f "$pidfile" ] || continue
