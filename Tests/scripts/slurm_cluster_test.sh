@@ -45,7 +45,7 @@ source "$cluster/env"
 sets=(Examples/reference Examples/generated-close Examples/generated-degraded)
 work="$tmp/work"
 start=$(date +%s)
-FAD_CACHE_DIR="$tmp/cache-cluster" METRICS=fad FRAME_METRICS=kid \
+FAD_CACHE_DIR="$tmp/cache-cluster" FRAME_METRICS=kid \
     bash Examples/slurm/submit.sh -n 4 -w "$work" --wait "${sets[@]}"
 echo "cluster run: $(( $(date +%s) - start )) s"
 [ -z "$(squeue -h)" ] || { squeue; echo "jobs still queued" >&2; exit 1; }
@@ -58,9 +58,9 @@ export FAD_CACHE_DIR="$tmp/cache-single"
 for set in "${sets[@]}"; do
     "$FAD" stats save "$set" -o "$single/$(basename "$set").fadstats" --quiet
 done
-"$FAD" "${sets[@]}" --metrics fad --json > "$single/scores.json"
+"$FAD" "${sets[@]}" --metrics fad,fad-inf --json > "$single/scores.json"
 "$FAD" "${sets[@]}" --metrics kid --json > "$single/scores-frames.json"
-"$FAD" "${sets[@]}" --metrics fad > "$single/scores.txt"
+"$FAD" "${sets[@]}" --metrics fad,fad-inf > "$single/scores.txt"
 "$FAD" "${sets[@]}" --metrics kid > "$single/scores-frames.txt"
 
 echo "== merged shard statistics vs one process =="
@@ -104,7 +104,7 @@ def rows(path):
         if not line.strip() or line.startswith("note"):
             break
         name, *values = line.split()
-        out.append([os.path.basename(name.rstrip("/").removesuffix("/embeddings"))] + values)
+        out.append([os.path.basename(name.rstrip("/").removesuffix("/embeddings").removesuffix(".fadstats"))] + values)
     return out
 for table in ("scores.txt", "scores-frames.txt"):
     a, b = rows(f"{work}/{table}"), rows(f"{single}/{table}")
