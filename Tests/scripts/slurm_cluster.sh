@@ -79,7 +79,7 @@ $SUDO cp "$dir/munge/munged.pid" "$dir/munged.pid"
 
 cat > "$dir/slurm.conf" <<EOF
 ClusterName=fadtest
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$dir/munge/munge.socket
@@ -107,7 +107,7 @@ ReturnToService=2
 SlurmdTimeout=60
 InactiveLimit=0
 MinJobAge=300
-NodeName=$host CPUs=$cpus RealMemory=$memory State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 EOF
 : > "$dir/plugstack.conf"
