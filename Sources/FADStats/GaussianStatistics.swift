@@ -159,6 +159,10 @@ public struct StatisticsMerger: Sendable {
     /// Number of statistics added so far.
     public private(set) var added = 0
 
+    /// Files in the whole set, when shards are merged (the merged `files` is smaller when
+    /// some could not be read while the shards were computed).
+    public var setFiles: Int? { metadata?.shard?.setFiles }
+
     /// Folds `statistics` in; `path` names it in errors.
     public mutating func add(_ statistics: GaussianStatistics, path: String = "<statistics>") throws {
         func fail(_ reason: String) -> StatisticsError { StatisticsError(path: path, reason: reason) }

@@ -102,7 +102,11 @@ struct Stats: ParsableCommand {
                     throw CommandError(description: "\(error)", exitCode: FADExitCode.io)
                 }
                 if !quiet {
-                    FileHandle.standardError.write(Data("fad: \(output): merged \(inputs.count) file(s): \(merged.metadata.files) files, \(merged.count) frames, dimension \(merged.dimension)\n".utf8))
+                    var line = "fad: \(output): merged \(inputs.count) file(s): \(merged.metadata.files) files, \(merged.count) frames, dimension \(merged.dimension)"
+                    if let total = merger.setFiles, total > merged.metadata.files {
+                        line += "; \(total - merged.metadata.files) of the set's \(total) files could not be read when the shards were computed"
+                    }
+                    FileHandle.standardError.write(Data((line + "\n").utf8))
                 }
             } catch { exitForError(error) }
         }

@@ -112,6 +112,15 @@ final class ShardingCLITests: XCTestCase {
         XCTAssertEqual(bad.status, 64, bad.stderr)
     }
 
+    func testMergeSaysWhenShardsSkippedFiles() throws {
+        let set = try npySet()
+        try Data("not an array".utf8).write(to: URL(fileURLWithPath: set).appendingPathComponent("album0/broken.npy"))
+        try saveShards(set, count: 2)
+        let merge = try FAD.run(["stats", "merge", path("part-1.fadstats"), path("part-2.fadstats"), "-o", path("all.fadstats")])
+        XCTAssertEqual(merge.status, 0, merge.stderr)
+        XCTAssertTrue(merge.stderr.contains("17 files") && merge.stderr.contains("1 of the set's 18 files could not be read"), merge.stderr)
+    }
+
     func testStatisticsOfDifferentEmbeddingsAreNeverCompared() throws {
         let set = try npySet()
         for (name, layer) in [("a", "embeddings"), ("b", "pooled")] {
