@@ -46,14 +46,15 @@ public struct EmbeddingCache: Sendable {
         return matrix
     }
 
-    /// Stores a matrix atomically.
+    /// Stores a matrix atomically (see ``AtomicFile``): processes on several nodes may store
+    /// the same entry at once; each rename puts a whole file in place, and since an entry's
+    /// key fixes its value, whichever wins holds the right matrix.
     public func store(_ matrix: Matrix<Float>, contentDigest: String, recipe: Recipe, layer: String) throws {
         let url = entryURL(contentDigest: contentDigest, recipe: recipe, layer: layer)
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try NPYArray(matrix).write(to: url)
-        } catch {
-            throw PipelineError.cacheUnwritable(path: url.path, reason: error.localizedDescription)
+            try AtomicFile.write(NPYArray(matrix).encoded(), to: url)
+        } catch let error as AtomicFile.WriteError {
+            throw PipelineError.cacheUnwritable(path: url.path, reason: error.reason)
         }
     }
 }

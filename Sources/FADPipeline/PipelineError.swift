@@ -9,6 +9,10 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case noUsableFiles(path: String, failed: Int)
     case dimensionMismatch(path: String, expected: Int, found: Int)
     case cacheUnwritable(path: String, reason: String)
+    /// `--shard` given something other than `I/N` with 1 <= I <= N.
+    case invalidShard(spec: String)
+    /// The partition gave this shard no file: more shards than files.
+    case emptyShard(path: String, shard: String, files: Int)
 
     public var description: String {
         switch self {
@@ -19,6 +23,9 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
         case .dimensionMismatch(let path, let expected, let found):
             return "\(path): embeddings have dimension \(found), expected \(expected) (different model or layer?)"
         case .cacheUnwritable(let path, let reason): return "\(path): cannot write the embedding cache: \(reason)"
+        case .invalidShard(let spec): return "invalid shard '\(spec)': expected I/N with 1 <= I <= N, e.g. 3/8"
+        case .emptyShard(let path, let shard, let files):
+            return "\(path): shard \(shard) holds no file (the set has \(files)); use at most \(files) shards"
         }
     }
 }

@@ -63,7 +63,11 @@ public struct SetAnalyzer: Sendable {
     }
 
     public func analyze(_ path: String, request: AnalysisRequest) throws -> AnalyzedSet {
-        let source = try InputSource.resolve(path)
+        try analyze(path, source: InputSource.resolve(path), request: request)
+    }
+
+    /// Analyzes an input resolved already (e.g. cut down to one shard); `path` names it.
+    public func analyze(_ path: String, source: InputSource, request: AnalysisRequest) throws -> AnalyzedSet {
         switch source {
         case .statistics(let url):
             if request.keepFrames || request.clipLogits {

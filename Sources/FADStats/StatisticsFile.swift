@@ -35,6 +35,9 @@ struct StatisticsFileHeader: Codable, Equatable {
     var frontEnd: String
     var files: Int
     var extra: [String: String]
+    /// Present only in a shard's file (`fad stats save --shard I/N`): which part of which set it
+    /// covers. Absent from files of whole sets, so those read as before.
+    var shard: ShardInfo?
     /// Always `"<f8"`: float64 little-endian.
     var dtype: String
     /// `"fnv1a64:<16 hex digits>"` over the payload bytes.
@@ -50,6 +53,8 @@ extension GaussianStatistics {
     /// "FADSTATS" | header length H (UInt64 LE) | H bytes of JSON header | payload
     /// header:  {"format": "fad-gaussian-statistics", "version": 1, "count": frames,
     ///           "dimension": d, "model", "layer", "frontEnd", "files", "extra": {…},
+    ///           "shard": {"index", "count", "partition", "setFiles", "setDigest",
+    ///                     "assignedFiles"} (shards only),
     ///           "dtype": "<f8", "checksum": "fnv1a64:<16 hex>" (FNV-1a 64 of the payload)}
     /// payload: mean (d float64 LE), then covariance (d·d float64 LE, row-major, full)
     /// ```
@@ -68,7 +73,7 @@ extension GaussianStatistics {
         let header = StatisticsFileHeader(
             format: StatisticsFileHeader.formatName, version: StatisticsFileHeader.currentVersion,
             count: count, dimension: d, model: metadata.model, layer: metadata.layer,
-            frontEnd: metadata.frontEnd, files: metadata.files, extra: metadata.extra,
+            frontEnd: metadata.frontEnd, files: metadata.files, extra: metadata.extra, shard: metadata.shard,
             dtype: "<f8", checksum: Self.checksumString(payload))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -132,7 +137,7 @@ extension GaussianStatistics {
             }
         }
         let metadata = StatisticsMetadata(model: header.model, layer: header.layer, frontEnd: header.frontEnd,
-                                          files: header.files, extra: header.extra)
+                                          files: header.files, extra: header.extra, shard: header.shard)
         do {
             return try GaussianStatistics(count: header.count, mean: Array(values[0..<d]),
                                           covariance: Matrix(rows: d, columns: d, values: Array(values[d...])),

@@ -25,6 +25,7 @@ func exitForError(_ error: Error) -> Never {
         switch e {
         case .inputMissing, .inputUnreadable: code = FADExitCode.input
         case .cacheUnwritable: code = FADExitCode.io
+        case .invalidShard, .emptyShard: code = FADExitCode.usage
         default: code = FADExitCode.data
         }
     case is FileFailure: code = FADExitCode.input

@@ -14,11 +14,34 @@ struct Session {
 
     var model: AudioEmbeddingModel? { extractor?.model }
 
-    /// - Parameter extraLayers: layers needed besides the embedding layer (e.g. logits for KL).
-    init(inputs: [String], _ options: ModelOptions, _ run: RunOptions, extraLayers: [String] = []) throws {
+    /// Each input's part of the partition, when the run is one shard of its sets.
+    let shards: [String: ShardInfo]
+    /// What the `.npy` folders written by `fad embed` record about their embedding.
+    let folderProvenance: [String: StatisticsMetadata]
+
+    /// - Parameters:
+    ///   - extraLayers: layers needed besides the embedding layer (e.g. logits for KL).
+    ///   - shard: keep only this shard of each audio or embedding input.
+    init(inputs: [String], _ options: ModelOptions, _ run: RunOptions, extraLayers: [String] = [],
+         shard: ShardSelection? = nil) throws {
         var sources: [String: InputSource] = [:]
-        for input in inputs { sources[input] = try InputSource.resolve(input) }
+        var shards: [String: ShardInfo] = [:]
+        for input in inputs {
+            var source = try InputSource.resolve(input)
+            if let shard {
+                let cut = try source.sharded(shard, path: input)
+                source = cut.source
+                shards[input] = cut.info
+            }
+            sources[input] = source
+        }
         self.sources = sources
+        self.shards = shards
+        var provenance: [String: StatisticsMetadata] = [:]
+        for input in inputs {
+            if case .embeddings = sources[input], let p = try EmbeddingFolder.provenance(of: input) { provenance[input] = p.metadata }
+        }
+        self.folderProvenance = provenance
         self.quiet = run.quiet
         let needsModel = sources.values.contains { if case .audio = $0 { return true } else { return false } }
         if needsModel {
@@ -36,12 +59,17 @@ struct Session {
                 extra: ["weightsDigest": recipe.weightsDigest, "windowHop": String(recipe.windowHop)])
         } else {
             self.extractor = nil
-            let saved = sources.values.compactMap { source -> URL? in
-                if case .statistics(let url) = source { return url } else { return nil }
+            // The first saved statistics in the order given (the reference, in `fad REF GEN`)
+            // label the run; every other input is checked against them.
+            let saved = inputs.lazy.compactMap { input -> URL? in
+                if case .statistics(let url) = sources[input] { return url } else { return nil }
             }.first
             if let saved {
                 self.metadata = try GaussianStatistics.read(from: saved).metadata
                 self.layer = metadata.layer
+            } else if let recorded = inputs.lazy.compactMap({ provenance[$0] }).first {
+                self.metadata = recorded
+                self.layer = recorded.layer
             } else {
                 self.layer = options.layer ?? "embeddings"
                 self.metadata = StatisticsMetadata(model: "embeddings", layer: layer, frontEnd: "precomputed", files: 0)
@@ -49,14 +77,24 @@ struct Session {
         }
     }
 
-    /// Analyzes one input, checking that saved statistics come from the same model, layer,
-    /// front end and window hop as the embeddings they are compared with.
+    /// Analyzes one input (only its shard, in a sharded run), checking that saved statistics
+    /// come from the same model, layer, front end, window hop and weights as everything they
+    /// are compared with, saved statistics included, and that they cover a whole set.
     func analyze(_ path: String, request: AnalysisRequest) throws -> AnalyzedSet {
         let analyzer = SetAnalyzer(extractor: extractor, layer: layer, statisticsMetadata: metadata, quiet: quiet)
-        let set = try analyzer.analyze(path, request: request)
-        if case .statistics = sources[path], extractor != nil, !set.statistics.metadata.isCompatible(with: metadata) {
+        let source = try sources[path] ?? InputSource.resolve(path)
+        if let recorded = folderProvenance[path], let why = recorded.mismatch(with: metadata) {
+            throw CommandError(description: "\(path): embeddings of a different embedding (\(why)): written with \(recorded.summary), this run uses \(metadata.summary)")
+        }
+        let set = try analyzer.analyze(path, source: source, request: request)
+        if case .statistics = source {
             let m = set.statistics.metadata
-            throw CommandError(description: "\(path): statistics were computed with \(m.model) layer \(m.layer) (\(m.frontEnd)), not \(metadata.model) layer \(metadata.layer) (\(metadata.frontEnd))")
+            if let shard = m.shard {
+                throw CommandError(description: "\(path): holds shard \(shard.index)/\(shard.count) of a set, not the whole set; merge every shard first (`fad stats merge part-*.fadstats -o all.fadstats`)")
+            }
+            if let why = m.mismatch(with: metadata) {
+                throw CommandError(description: "\(path): statistics of a different embedding (\(why)): computed with \(m.summary), this run uses \(metadata.summary)")
+            }
         }
         return set
     }

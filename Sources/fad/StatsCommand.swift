@@ -9,7 +9,15 @@ struct Stats: ParsableCommand {
         subcommands: [Save.self, Merge.self, Show.self])
 
     struct Save: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Compute a set's statistics and save them.")
+        static let configuration = CommandConfiguration(
+            abstract: "Compute a set's statistics and save them.",
+            discussion: """
+            With --shard I/N only the I-th of N parts of the set is read, so N jobs (an array \
+            job, one per node) can share a large set; `fad stats merge` then combines their \
+            files into statistics equal to one run over the whole set. The partition depends \
+            only on the files' paths relative to the set (round-robin over their SHA-256 order), \
+            never on the machine, the file system's order or --threads.
+            """)
 
         @Argument(help: ArgumentHelp("A folder of audio, a path list or a folder of .npy embeddings.", valueName: "input"))
         var input: String
@@ -17,15 +25,36 @@ struct Stats: ParsableCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("Statistics file to write (.\(InputSource.statisticsFileExtension)).", valueName: "file"))
         var output: String
 
+        @Option(help: ArgumentHelp("Read only shard I of N (1 <= I <= N) of the set.", valueName: "I/N"))
+        var shard: ShardSelection?
+
         @OptionGroup var model: ModelOptions
         @OptionGroup var runOptions: RunOptions
 
         func run() throws {
             do {
-                let analyzed = try Session(inputs: [input], model, runOptions).analyze(input, request: AnalysisRequest(strict: runOptions.strict))
-                try analyzed.statistics.write(to: URL(fileURLWithPath: output))
+                let session = try Session(inputs: [input], model, runOptions, shard: shard)
+                if case .statistics = session.sources[input] {
+                    throw CommandError(description: "\(input): is saved statistics already; `fad stats save` takes audio or .npy embeddings",
+                                       exitCode: FADExitCode.usage)
+                }
+                var statistics = try session.analyze(input, request: AnalysisRequest(strict: runOptions.strict)).statistics
+                if let info = session.shards[input] {
+                    statistics.metadata.shard = info
+                } else if let files = session.sources[input]?.files {
+                    // The same digest a merge of this set's shards records, so the two compare equal.
+                    statistics.metadata.extra["setDigest"] = ShardSelection.setDigest(files)
+                }
+                do {
+                    let url = URL(fileURLWithPath: output)
+                    try AtomicFile.createDirectory(url.deletingLastPathComponent())
+                    try statistics.write(to: url)
+                } catch {
+                    throw CommandError(description: "\(error)", exitCode: FADExitCode.io)
+                }
                 if !runOptions.quiet {
-                    FileHandle.standardError.write(Data("fad: \(output): \(analyzed.statistics.metadata.files) files, \(analyzed.frameCount) frames, dimension \(analyzed.statistics.dimension)\n".utf8))
+                    let part = shard.map { " (shard \($0) of \(session.shards[input]!.setFiles) files)" } ?? ""
+                    FileHandle.standardError.write(Data("fad: \(output): \(statistics.metadata.files) files\(part), \(statistics.count) frames, dimension \(statistics.dimension)\n".utf8))
                 }
             } catch { exitForError(error) }
         }
@@ -33,23 +62,52 @@ struct Stats: ParsableCommand {
 
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Merge statistics computed on shards of one set (exactly: as if computed in one pass).")
+            abstract: "Merge statistics computed on shards of one set (exactly: as if computed in one pass).",
+            discussion: """
+            Files are read one at a time, so memory stays that of one file however many are \
+            merged. Statistics must agree on model, layer, front end, window hop and weights. \
+            Shards (`fad stats save --shard I/N`) must all come from one set and one partition, \
+            each of 1...N exactly once: an overlap or a gap is refused.
+            """)
 
-        @Argument(help: ArgumentHelp("Statistics files.", valueName: "file"))
+        @Argument(help: ArgumentHelp("Statistics files (shards of one set, or statistics of distinct sets).", valueName: "file"))
         var inputs: [String]
 
         @Option(name: .shortAndLong, help: ArgumentHelp("Merged statistics file to write.", valueName: "file"))
         var output: String
 
+        @Flag(name: .shortAndLong, help: "No summary on stderr.")
+        var quiet = false
+
         func validate() throws {
-            if inputs.count < 2 { throw ValidationError("give at least two statistics files to merge") }
+            if inputs.isEmpty { throw ValidationError("give the statistics files to merge") }
         }
 
         func run() throws {
             do {
-                let all = try inputs.map { try GaussianStatistics.read(from: URL(fileURLWithPath: $0)) }
-                let merged = try GaussianStatistics.merging(all)
-                try merged.write(to: URL(fileURLWithPath: output))
+                var merger = StatisticsMerger()
+                for path in inputs {
+                    let statistics: GaussianStatistics
+                    do { statistics = try GaussianStatistics.read(from: URL(fileURLWithPath: path)) } catch {
+                        throw CommandError(description: "\(error)", exitCode: FADExitCode.input)
+                    }
+                    try merger.add(statistics, path: path)
+                }
+                let merged = try merger.finalized()
+                do {
+                    let url = URL(fileURLWithPath: output)
+                    try AtomicFile.createDirectory(url.deletingLastPathComponent())
+                    try merged.write(to: url)
+                } catch {
+                    throw CommandError(description: "\(error)", exitCode: FADExitCode.io)
+                }
+                if !quiet {
+                    var line = "fad: \(output): merged \(inputs.count) file(s): \(merged.metadata.files) files, \(merged.count) frames, dimension \(merged.dimension)"
+                    if let total = merger.setFiles, total > merged.metadata.files {
+                        line += "; \(total - merged.metadata.files) of the set's \(total) files could not be read when the shards were computed"
+                    }
+                    FileHandle.standardError.write(Data((line + "\n").utf8))
+                }
             } catch { exitForError(error) }
         }
     }
@@ -72,9 +130,17 @@ struct Stats: ParsableCommand {
                 dimension  \(s.dimension)
 
                 """
+                if let shard = s.metadata.shard {
+                    text += "shard      \(shard.index)/\(shard.count) (\(shard.assignedFiles) of the set's \(shard.setFiles) files; \(shard.partition))\n"
+                    text += "set        \(shard.setDigest)\n"
+                }
                 for (k, v) in s.metadata.extra.sorted(by: { $0.key < $1.key }) { text += "\(k.padding(toLength: 10, withPad: " ", startingAt: 0)) \(v)\n" }
                 try emit(text, to: nil)
             } catch { exitForError(error) }
         }
     }
+}
+
+extension ShardSelection: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
 }

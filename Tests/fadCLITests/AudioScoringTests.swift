@@ -118,7 +118,10 @@ final class AudioScoringTests: XCTestCase {
         let out = work.appendingPathComponent("emb")
         let run = try FAD.run(["embed", gen.path, "-o", out.path, "--layer", "penultimate", "--cache-dir", cache.path, "--quiet"])
         XCTAssertEqual(run.status, 0, run.stderr)
-        let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        // Besides the .npy files, only the hidden provenance file (.fad-embeddings.json).
+        let entries = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        XCTAssertEqual(entries.filter { $0.hasPrefix(".") }, [".fad-embeddings.json"])
+        let files = entries.filter { !$0.hasPrefix(".") }
         XCTAssertEqual(files.count, 2)
         XCTAssertTrue(files.allSatisfy { $0.hasSuffix(".npy") })
         let header = try Data(contentsOf: out.appendingPathComponent(files[0])).prefix(128)
