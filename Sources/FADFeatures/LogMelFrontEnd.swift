@@ -6,7 +6,7 @@ import Foundation
 /// One instance can be shared by any number of threads: the filterbank and window are
 /// immutable, the FFT plan is shared (see `RealFFT`), and every call works in its own buffers.
 /// Results do not depend on which thread or how many threads compute them.
-public final class LogMelFrontEnd: @unchecked Sendable {
+public final class LogMelFrontEnd: Sendable {
     public let configuration: FrontEndConfiguration
     public let filterbank: MelFilterbank
     private let fft: RealFFT

@@ -74,6 +74,11 @@ public struct GaussianStatistics: Sendable, Equatable {
                 + "\(metadata.model)/\(metadata.layer) [\(metadata.frontEnd)] vs "
                 + "\(other.metadata.model)/\(other.metadata.layer) [\(other.metadata.frontEnd)]")
         }
+        // Counts from files are bounded when read, but merged statistics can be merged again.
+        guard case (_, false) = count.addingReportingOverflow(other.count),
+              case (_, false) = metadata.files.addingReportingOverflow(other.metadata.files) else {
+            throw StatisticsError(reason: "cannot merge: the frame or file counts overflow")
+        }
         var running = RunningStatistics(self)
         running.merge(RunningStatistics(other))
         let extra = metadata.extra.filter { other.metadata.extra[$0.key] == $0.value }
