@@ -20,9 +20,24 @@ enum FADExitCode {
 /// Prints `error` as one line on stderr and exits with the code its kind calls for.
 func exitForError(_ error: Error) -> Never {
     let code = exitCode(for: error)
-    let text = (error as? MetricsError)?.message ?? String(describing: error)
-    FileHandle.standardError.write(Data("fad: error: \(text)\n".utf8))
+    FileHandle.standardError.write(Data("fad: error: \(message(for: error))\n".utf8))
     exit(code)
+}
+
+/// One line, "PATH: reason" where there is a path (Foundation's file errors describe themselves
+/// as dictionaries).
+func message(for error: Error) -> String {
+    if let e = error as? MetricsError { return e.message }
+    if let e = error as? CocoaError {
+        let path = (e.userInfo[NSFilePathErrorKey] as? String) ?? e.url?.path ?? "<file>"
+        var reason = e.localizedDescription
+        if let underlying = e.userInfo[NSUnderlyingErrorKey] as? any Error {
+            let ns = underlying as NSError
+            if ns.domain == NSPOSIXErrorDomain { reason = String(cString: strerror(Int32(ns.code))) }
+        }
+        return "\(path): \((512..<1024).contains(e.code.rawValue) ? "cannot write" : "cannot read") (\(reason))"
+    }
+    return String(describing: error)
 }
 
 /// The documented exit code of an error: 74 for every failure to write, 66 for an input that

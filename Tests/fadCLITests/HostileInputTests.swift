@@ -242,6 +242,12 @@ final class HostileInputTests: XCTestCase {
         try fad(["stats", "save", set.path, "-o", "/nonexistent/dir/x.fadstats"], status: 74, naming: ["/nonexistent/dir/x.fadstats"])
         let good = try savedStatistics()
         try fad(["stats", "merge", good.path, good.path, "-o", "/nonexistent/dir/m.fadstats"], status: 74, naming: ["/nonexistent/dir/m.fadstats"])
+        let audio = Fixtures.repositoryRoot.appendingPathComponent("Examples/reference")
+        let clip = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: audio.path).sorted().first)
+        try fad(["embed", audio.appendingPathComponent(clip).path, "-o", "/dev/null/out", "--no-cache"], status: 74,
+                naming: ["/dev/null/out: cannot write (Not a directory)"])
+        try fad(["embed", audio.appendingPathComponent(clip).path, "-o", work.path, "--cache-dir", "/dev/null/cache"], status: 74,
+                naming: ["/dev/null/cache"])
     }
 
     // MARK: - Checkpoints

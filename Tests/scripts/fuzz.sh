@@ -24,21 +24,23 @@ cflags() { for lib in "$@"; do for f in $(pkg-config --cflags-only-I "$lib"); do
 mapfile -t blas < <(cflags openblas)
 mapfile -t sndfile < <(cflags sndfile)
 
-# name | source folder | extra flags
 build_module() {
     local name=$1; shift
     local sources
     mapfile -t sources < <(find "$root/Sources/$name" -name '*.swift' | sort)
-    local stamp=$modules/$name.o
-    if [[ -f $stamp ]] && [[ -z $(find "$root/Sources/$name" -newer "$stamp" -name '*.swift' | head -n 1) ]] \
-        && [[ -z ${FAD_FUZZ_REBUILD:-} ]]; then return; fi
     echo "fuzz.sh: compiling $name" >&2
     swiftc "${flags[@]}" -module-name "$name" -wmo -emit-module -emit-module-path "$modules/$name.swiftmodule" \
         -emit-object -o "$modules/$name.o" -I "$modules" "$@" "${sources[@]}"
-    FAD_FUZZ_REBUILD=1  # everything after a rebuilt module depends on it
 }
 
+# All modules are rebuilt when any of their sources (or this script) changed: simple, and the
+# sanitized objects never mix two versions of the code.
 build_modules() {
+    local hash
+    hash=$( (cat "$0"; find "$root"/Sources/{FADArrays,FADNN,FADStats,FADFeatures,FADAudio,FADModels} -name '*.swift' \
+        | sort | xargs cat) | sha256sum | cut -c1-16)
+    [[ -f $modules/stamp && $(cat "$modules/stamp") == "$hash" ]] && return
+    rm -f "$modules/stamp"
     build_module FADArrays
     build_module FADNN -I "$root/Sources/COpenBLAS" "${blas[@]}"
     build_module FADStats -I "$root/Sources/COpenBLAS" "${blas[@]}"
@@ -46,6 +48,7 @@ build_modules() {
     build_module FADAudio -I "$root/Sources/CSndFile" -I "$root/Sources/CSampleRate" "${sndfile[@]}"
     build_module FADModels -I "$root/Sources/COpenBLAS" -I "$root/Sources/CFFTW" -I "$root/Sources/CSndFile" \
         -I "$root/Sources/CSampleRate" "${blas[@]}" "${sndfile[@]}"
+    echo "$hash" > "$modules/stamp"
 }
 
 build_target() {
@@ -53,7 +56,7 @@ build_target() {
     local source=$root/Tests/Fuzz/Targets/$target.swift
     [[ -f $source ]] || { echo "fuzz.sh: no target '$target' (see --list)" >&2; exit 64; }
     local binary=$out/fuzz-$target
-    if [[ -f $binary ]] && [[ $binary -nt $source ]] && [[ -z $(find "$modules" -newer "$binary" -name '*.o' | head -n 1) ]]; then
+    if [[ -f $binary && $binary -nt $source && $binary -nt $modules/stamp ]]; then
         return
     fi
     echo "fuzz.sh: linking fuzz-$target" >&2
@@ -65,10 +68,14 @@ build_target() {
 
 targets() { for f in "$root"/Tests/Fuzz/Targets/*.swift; do basename "$f" .swift; done; }
 
+# One build at a time (two fuzz runs may start together).
+exec 9>"$out/build.lock"
+
 case "${1:-}" in
     --list) targets; exit 0 ;;
     --build-only)
         shift
+        flock 9
         build_modules
         for t in "${@:-$(targets)}"; do for x in $t; do build_target "$x"; done; done
         exit 0 ;;
@@ -78,8 +85,10 @@ esac
 target=$1
 seconds=${2:-60}
 shift 2 || shift $#
+flock 9
 build_modules
 build_target "$target"
+flock -u 9
 corpus=$out/corpus/$target
 crashes=$out/crashes/$target
 mkdir -p "$corpus" "$crashes"
