@@ -1,4 +1,4 @@
-import FADModels
+@testable import FADModels
 import Foundation
 import XCTest
 import _FADTestSupport
@@ -75,6 +75,14 @@ final class HostileCheckpointTests: XCTestCase {
         let started = Date()
         XCTAssertThrowsError(try TorchCheckpoint(data: Data(bytes), path: "wide.pth"))  // no key list after it
         XCTAssertLessThan(Date().timeIntervalSince(started), 20, "300,000 keys must not take quadratic time")
+    }
+
+    func testCRC32MatchesTheZipCheckValue() {
+        let check = Array("123456789".utf8)
+        XCTAssertEqual(check.withUnsafeBytes { CRC32.checksum($0) }, 0xCBF4_3926)
+        XCTAssertEqual([UInt8]().withUnsafeBytes { CRC32.checksum($0) }, 0)
+        let odd = Array("a".utf8)  // the byte-at-a-time tail
+        XCTAssertEqual(odd.withUnsafeBytes { CRC32.checksum($0) }, 0xE8B7_BE43)
     }
 
     func testImportChecksShapesBeforeConverting() throws {
