@@ -13,6 +13,9 @@ final class HostileInputTests: XCTestCase {
     let hostile = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/hostile")
     /// Peak memory allowed to any `fad` run (the bound).
     let memoryLimitKiB = 2 * 1024 * 1024
+    /// The bound of 30 s holds for the release build (FAD_BINARY); a debug build of fad
+    /// running models on a loaded CI machine gets more, hangs are caught either way.
+    let deadline: TimeInterval = ProcessInfo.processInfo.environment["FAD_BINARY"] != nil ? 30 : 180
 
     override func setUpWithError() throws {
         work = try Fixtures.temporaryDirectory("fad-hostile")
@@ -23,13 +26,13 @@ final class HostileInputTests: XCTestCase {
         try? FileManager.default.removeItem(at: work)
     }
 
-    /// Runs fad with a 30 s deadline and checks what every hostile case must satisfy.
+    /// Runs fad with a deadline and checks what every hostile case must satisfy.
     @discardableResult
     func fad(_ arguments: [String], status expected: Int32, naming names: [String] = [],
              environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws -> FADRun {
         var env = environment
         if env["FAD_MODEL_DIR"] == nil { env["FAD_MODEL_DIR"] = work.appendingPathComponent("models").path }
-        let run = try FAD.run(arguments, environment: env, timeout: 30)
+        let run = try FAD.run(arguments, environment: env, timeout: deadline)
         XCTAssertFalse(run.timedOut, "hung: fad \(arguments)", file: file, line: line)
         XCTAssertTrue(run.exitedNormally, "killed by signal \(run.status): fad \(arguments)\n\(run.stderr)", file: file, line: line)
         XCTAssertEqual(run.status, expected, "fad \(arguments)\n\(run.stderr)", file: file, line: line)
@@ -274,7 +277,7 @@ final class HostileInputTests: XCTestCase {
             let path = name.hasPrefix("/") ? name : hostile.appendingPathComponent(name).path
             let started = Date()
             try fad(["models", "import", "vggish", path], status: 66, naming: [path])
-            XCTAssertLessThan(Date().timeIntervalSince(started), 30, name)
+            XCTAssertLessThan(Date().timeIntervalSince(started), deadline, name)
             XCTAssertFalse(FileManager.default.fileExists(atPath: models.appendingPathComponent("vggish.safetensors").path),
                            "\(name) installed a model")
         }
