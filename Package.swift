@@ -7,12 +7,12 @@
 //   -> statistics (FADStats) -> metrics (FADMetrics) -> pipeline/report (FADPipeline, FADReport)
 //   -> the `fad` command.
 // Each C library sits behind its own thin system-library module (C*), found through pkg-config.
+//
+// Release builds keep Swift's bounds checks, overflow traps and preconditions (no -Ounchecked):
+// fad parses files from strangers, and the hot loops already work on buffer pointers. No
+// unsafeFlags either, so that other packages can depend on FAD by version.
 
 import PackageDescription
-
-let swiftSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-]
 
 let package = Package(
     name: "fad",
@@ -41,35 +41,26 @@ let package = Package(
         .target(name: "CEmbeddedModels"),
 
         // MARK: - Pipeline stages
-        .target(name: "FADArrays", swiftSettings: swiftSettings),
-        .target(name: "FADAudio", dependencies: ["CSndFile", "CSampleRate"],
-                swiftSettings: swiftSettings),
-        .target(name: "FADFeatures", dependencies: ["FADArrays", "CFFTW"],
-                swiftSettings: swiftSettings),
-        .target(name: "FADNN", dependencies: ["FADArrays", "COpenBLAS"],
-                swiftSettings: swiftSettings),
-        .target(name: "FADModels", dependencies: ["FADNN", "FADFeatures", "FADAudio", "CEmbeddedModels"],
-                swiftSettings: swiftSettings),
-        .target(name: "FADStats", dependencies: ["FADArrays", "COpenBLAS"],
-                swiftSettings: swiftSettings),
-        .target(name: "FADMetrics", dependencies: ["FADStats", "CLAPACKE", "COpenBLAS"],
-                swiftSettings: swiftSettings),
+        .target(name: "FADArrays"),
+        .target(name: "FADAudio", dependencies: ["CSndFile", "CSampleRate"]),
+        .target(name: "FADFeatures", dependencies: ["FADArrays", "CFFTW"]),
+        .target(name: "FADNN", dependencies: ["FADArrays", "COpenBLAS"]),
+        .target(name: "FADModels", dependencies: ["FADNN", "FADFeatures", "FADAudio", "CEmbeddedModels"]),
+        .target(name: "FADStats", dependencies: ["FADArrays", "COpenBLAS"]),
+        .target(name: "FADMetrics", dependencies: ["FADStats", "CLAPACKE", "COpenBLAS"]),
         .target(name: "FADPipeline",
                 dependencies: ["FADAudio", "FADFeatures", "FADNN", "FADModels", "FADStats", "FADMetrics",
-                               .product(name: "Crypto", package: "swift-crypto")],
-                swiftSettings: swiftSettings),
-        .target(name: "FADReport", dependencies: ["FADMetrics", "FADPipeline"],
-                swiftSettings: swiftSettings),
+                               .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "FADReport", dependencies: ["FADMetrics", "FADPipeline"]),
         .target(name: "FAD",
                 dependencies: ["FADArrays", "FADAudio", "FADFeatures", "FADNN", "FADModels", "FADStats",
                                "FADMetrics", "FADPipeline", "FADReport"]),
         .executableTarget(name: "fad",
                           dependencies: ["FAD",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          swiftSettings: swiftSettings),
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: - Tests
-        .executableTarget(name: "fad-bench", dependencies: ["FAD"], swiftSettings: swiftSettings),
+        .executableTarget(name: "fad-bench", dependencies: ["FAD"]),
         .target(name: "_FADTestSupport", dependencies: ["FADArrays"], path: "Tests/_FADTestSupport"),
         .testTarget(name: "FADArraysTests", dependencies: ["FADArrays", "_FADTestSupport"]),
         .testTarget(name: "FADAudioTests", dependencies: ["FADAudio", "_FADTestSupport"]),
@@ -81,5 +72,5 @@ let package = Package(
         .testTarget(name: "FADPipelineTests", dependencies: ["FADPipeline", "_FADTestSupport"]),
         .testTarget(name: "fadCLITests", dependencies: ["fad", "_FADTestSupport"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

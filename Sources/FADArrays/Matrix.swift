@@ -65,6 +65,15 @@ extension NPYArray {
         }
     }
 
+    /// The array as a matrix of embedding frames `[frames, dimension]`, or nil unless it is a
+    /// float32 2-D array with at least one frame and one column and only finite values: what
+    /// a cache entry must be to be trusted.
+    public func embeddingFrames() -> Matrix<Float>? {
+        guard shape.count == 2, dtype == .float32, shape[0] > 0, shape[1] > 0,
+              values.allSatisfy(\.isFinite) else { return nil }
+        return Matrix(rows: shape[0], columns: shape[1], values: values.map { Float($0) })
+    }
+
     /// A float32 (or other dtype) array holding a matrix.
     public init<Scalar: BinaryFloatingPoint>(_ matrix: Matrix<Scalar>, dtype: DType = .float32) {
         self.init(shape: [matrix.rows, matrix.columns], dtype: dtype, values: matrix.values.map { Double($0) })

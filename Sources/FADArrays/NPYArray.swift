@@ -55,11 +55,17 @@ public struct NPYArray: Equatable, Sendable {
 }
 
 /// Why an `.npy` file could not be read.
-public struct NPYError: Error, CustomStringConvertible, Equatable {
+public struct NPYError: Error, CustomStringConvertible, Equatable, Sendable {
     public var path: String
     public var reason: String
-    public init(path: String, reason: String) { self.path = path; self.reason = reason }
-    public var description: String { "\(path): not a readable .npy array: \(reason)" }
+    /// True when the file could not be written (rather than read).
+    public var isWriteFailure: Bool
+    public init(path: String, reason: String, isWriteFailure: Bool = false) {
+        self.path = path; self.reason = reason; self.isWriteFailure = isWriteFailure
+    }
+    public var description: String {
+        isWriteFailure ? "\(path): cannot write .npy array: \(reason)" : "\(path): not a readable .npy array: \(reason)"
+    }
 }
 
 extension NPYArray {
@@ -68,8 +74,8 @@ extension NPYArray {
     /// Reads an `.npy` file.
     public static func read(contentsOf url: URL) throws -> NPYArray {
         let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw NPYError(path: url.path, reason: "cannot read file (\(error.localizedDescription))")
+        do { data = try RegularFile.read(url) } catch let failure as RegularFile.Failure {
+            throw NPYError(path: url.path, reason: failure.reason)
         }
         return try decode(data, path: url.path)
     }
@@ -93,7 +99,7 @@ extension NPYArray {
         default:
             throw fail("unsupported format version \(major)")
         }
-        guard data.count >= headerStart + headerLength else { throw fail("truncated header") }
+        guard CheckedSize.fits(offset: headerStart, count: headerLength, in: data.count) else { throw fail("truncated header") }
         let headerData = data.subdata(in: data.startIndex + headerStart ..< data.startIndex + headerStart + headerLength)
         guard let header = String(data: headerData, encoding: major == 3 ? .utf8 : .isoLatin1) else {
             throw fail("header is not text")
@@ -105,10 +111,14 @@ extension NPYArray {
         if order == "<" || order == "|" || order == "=" { code.removeFirst() }
         else if order == ">" { throw fail("big-endian dtype \(descr) is not supported") }
         guard let dtype = DType(rawValue: code) else { throw fail("unsupported dtype \(descr)") }
-        let count = shape.reduce(1, *)
+        // Sizes come from the file: checked for overflow and against the bytes present before
+        // anything is allocated, so the allocation below is bounded by the file's size.
+        guard let count = CheckedSize.elementCount(shape),
+              let expected = CheckedSize.byteCount(elements: count, elementSize: dtype.byteCount) else {
+            throw fail("shape \(shape) has more elements than any file can hold")
+        }
         let bodyStart = headerStart + headerLength
-        let expected = count * dtype.byteCount
-        guard data.count - bodyStart >= expected else {
+        guard CheckedSize.fits(offset: bodyStart, count: expected, in: data.count) else {
             throw fail("expected \(expected) bytes of data for shape \(shape), found \(data.count - bodyStart)")
         }
         var values = [Double](repeating: 0, count: count)
@@ -153,6 +163,8 @@ extension NPYArray {
             throw fail("header has no shape")
         }
         let dims = s[s.index(after: s.startIndex)..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        // NumPy itself allows at most 64 dimensions.
+        guard dims.count <= 64 else { throw fail("shape has \(dims.count) dimensions, more than NumPy's 64") }
         var shape: [Int] = []
         for dim in dims {
             guard let n = Int(dim.hasSuffix("L") ? String(dim.dropLast()) : dim), n >= 0 else { throw fail("malformed shape") }
@@ -192,7 +204,9 @@ extension NPYArray {
     /// Writes the array atomically (to a temporary file in the same folder, then renamed), so a
     /// reader never sees a half-written file.
     public func write(to url: URL) throws {
-        try encoded().write(to: url, options: .atomic)
+        do { try encoded().write(to: url, options: .atomic) } catch {
+            throw NPYError(path: url.path, reason: error.localizedDescription, isWriteFailure: true)
+        }
     }
 }
 

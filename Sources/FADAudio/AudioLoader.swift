@@ -28,11 +28,15 @@ public struct AudioLoader: Sendable {
         self.blockFrames = blockFrames
     }
 
+    /// Interleaved samples decoded per block, at most (4 MB of Float).
+    static let maximumBlockSamples = 1 << 20
+
     /// Mono samples at `targetSampleRate`.
     public func load(_ url: URL) throws -> [Float] {
         var out: [Float] = []
-        // The header's length is a hint only (streams may report none or a wrong one).
-        out.reserveCapacity(min((try? expectedFrames(for: url)) ?? 0, 1 << 28))
+        // The header's length is a hint only (streams may report none or a wrong one, a hostile
+        // header any): reserved up to 64 MB, beyond that the array grows as samples arrive.
+        out.reserveCapacity(min((try? expectedFrames(for: url)) ?? 0, 1 << 24))
         try stream(url) { out.append(contentsOf: $0) }
         return out
     }
@@ -46,12 +50,17 @@ public struct AudioLoader: Sendable {
         let resampler = try StreamingResampler(inputRate: info.sampleRate, outputRate: targetSampleRate,
                                                quality: quality, label: url.path)
         let channels = info.channels
-        var interleaved = [Float](repeating: 0, count: blockFrames * channels)
-        var mono = [Float](repeating: 0, count: blockFrames)
+        // The block holds at most `maximumBlockSamples` interleaved samples whatever the channel
+        // count (WAV allows 1024 channels: 64 Ki frames of those would be 256 MB per worker).
+        // Downmixing is per frame and the resampler streams, so the block size does not change
+        // the result.
+        let frames = max(1, min(blockFrames, Self.maximumBlockSamples / channels))
+        var interleaved = [Float](repeating: 0, count: frames * channels)
+        var mono = [Float](repeating: 0, count: frames)
         var framesRead = 0
         while true {
             let got = try interleaved.withUnsafeMutableBufferPointer {
-                try file.read(into: $0.baseAddress!, frames: blockFrames, firstFrame: framesRead)
+                try file.read(into: $0.baseAddress!, frames: frames, firstFrame: framesRead)
             }
             if got == 0 { break }
             framesRead += got

@@ -14,7 +14,9 @@ final class SndFile {
     init(url: URL) throws {
         let path = url.path
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever. The flag means
+        // nothing to regular files, the only kind read below.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             let code = errno
             if code == ENOENT || code == ENOTDIR {
@@ -31,6 +33,18 @@ final class SndFile {
         if (status.st_mode & S_IFMT) == S_IFDIR {
             close(fd)
             throw AudioFileError(path: path, reason: .unreadable("is a directory"))
+        }
+        if (status.st_mode & S_IFMT) != S_IFREG {
+            close(fd)
+            let kind: String
+            switch status.st_mode & S_IFMT {
+            case S_IFIFO: kind = "a FIFO (named pipe)"
+            case S_IFCHR: kind = "a character device"
+            case S_IFBLK: kind = "a block device"
+            case S_IFSOCK: kind = "a socket"
+            default: kind = "a special file"
+            }
+            throw AudioFileError(path: path, reason: .unreadable("\(kind), not a regular file: refused"))
         }
         if (status.st_mode & S_IFMT) == S_IFREG && status.st_size == 0 {
             close(fd)

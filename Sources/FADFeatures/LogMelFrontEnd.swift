@@ -6,12 +6,20 @@ import Foundation
 /// One instance can be shared by any number of threads: the filterbank and window are
 /// immutable, the FFT plan is shared (see `RealFFT`), and every call works in its own buffers.
 /// Results do not depend on which thread or how many threads compute them.
-public final class LogMelFrontEnd: @unchecked Sendable {
+public final class LogMelFrontEnd: Sendable {
     public let configuration: FrontEndConfiguration
     public let filterbank: MelFilterbank
     private let fft: RealFFT
     /// The window as laid out in one FFT frame (zeros where the window does not reach).
     private let frameWindow: [Float]
+    /// The filterbank's non-zero weights, band after band, for the pointer loop of
+    /// `forEachFrame`: band m weighs bins `bandStart[m] ..< bandStart[m] + bandLength[m]` with
+    /// `bandWeights[bandOffset[m]...]`. Checked against the spectrum's size once, here, so that
+    /// the hot loop needs no bounds checks (release builds keep them everywhere else).
+    private let bandStart: [Int]
+    private let bandLength: [Int]
+    private let bandOffset: [Int]
+    private let bandWeights: [Float]
 
     /// Traps on a configuration that `validate()` rejects; the presets are valid.
     public init(_ configuration: FrontEndConfiguration) {
@@ -26,6 +34,13 @@ public final class LogMelFrontEnd: @unchecked Sendable {
             ? (configuration.fftLength - configuration.windowLength) / 2 : 0
         for (i, w) in coefficients.enumerated() { layout[offset + i] = Float(w) }
         frameWindow = layout
+        var starts: [Int] = [], lengths: [Int] = [], offsets: [Int] = [], weights: [Float] = []
+        for (first, band) in filterbank.sparse {
+            precondition(first >= 0 && first + band.count <= fft.bins, "LogMelFrontEnd: filterbank wider than the spectrum")
+            starts.append(first); lengths.append(band.count); offsets.append(weights.count)
+            weights += band
+        }
+        bandStart = starts; bandLength = lengths; bandOffset = offsets; bandWeights = weights
     }
 
     /// The log-mel spectrogram of `samples` (mono, at `configuration.sampleRate`), one row per frame.
@@ -82,26 +97,37 @@ public final class LogMelFrontEnd: @unchecked Sendable {
         var mel = [Double](repeating: 0, count: bands)
         let power = c.spectrum == .power
         let toHalf = c.roundMelToFloat16
+        precondition(frames == 0 || (frames - 1) * c.hopLength + frameLength <= padded.count && frameLength <= c.fftLength)
         padded.withUnsafeBufferPointer { signal in
             frameWindow.withUnsafeBufferPointer { window in
-                for t in 0 ..< frames {
-                    let start = t * c.hopLength
-                    let input = workspace.input
-                    for n in 0 ..< frameLength { input[n] = signal[start + n] * window[n] }
-                    for n in frameLength ..< c.fftLength { input[n] = 0 }
-                    fft.transform(workspace)
-                    for k in 0 ..< bins {
-                        let (re, im) = workspace.bin(k)
-                        let p = Double(re) * Double(re) + Double(im) * Double(im)
-                        spectrum[k] = power ? p : p.squareRoot()
+                spectrum.withUnsafeMutableBufferPointer { spectrum in
+                    mel.withUnsafeMutableBufferPointer { mel in
+                        let spectrum = spectrum.baseAddress!, mel = mel.baseAddress!
+                        let signal = signal.baseAddress!, window = window.baseAddress!
+                        for t in 0 ..< frames {
+                            let start = t * c.hopLength
+                            let input = workspace.input
+                            for n in 0 ..< frameLength { input[n] = signal[start + n] * window[n] }
+                            for n in frameLength ..< c.fftLength { input[n] = 0 }
+                            fft.transform(workspace)
+                            for k in 0 ..< bins {
+                                let (re, im) = workspace.bin(k)
+                                let p = Double(re) * Double(re) + Double(im) * Double(im)
+                                spectrum[k] = power ? p : p.squareRoot()
+                            }
+                            bandWeights.withUnsafeBufferPointer { weights in
+                                for m in 0 ..< bands {
+                                    var sum = 0.0
+                                    if let base = weights.baseAddress {
+                                        let w = base + bandOffset[m], x = spectrum + bandStart[m]
+                                        for j in 0 ..< bandLength[m] { sum += Double(w[j]) * x[j] }
+                                    }
+                                    mel[m] = toHalf ? Double(roundToHalfSaturating(sum)) : sum
+                                }
+                            }
+                            body(t, UnsafeBufferPointer(start: mel, count: bands))
+                        }
                     }
-                    for m in 0 ..< bands {
-                        let (first, weights) = filterbank.sparse[m]
-                        var sum = 0.0
-                        for (j, w) in weights.enumerated() { sum += Double(w) * spectrum[first + j] }
-                        mel[m] = toHalf ? Double(roundToHalfSaturating(sum)) : sum
-                    }
-                    mel.withUnsafeBufferPointer { body(t, $0) }
                 }
             }
         }

@@ -5,6 +5,10 @@ import FADNN
 public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Kind: String, Sendable, Equatable {
         case unknownModel, unknownLayer, weightsNotFound, invalidWeights, invalidInput
+        /// A checkpoint given to import cannot be read or is not what it should be.
+        case invalidCheckpoint
+        /// Imported weights cannot be written.
+        case writeFailed
     }
 
     public var path: String
@@ -19,6 +23,6 @@ public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
 
     /// A weights-file error from FADNN, re-labelled.
     init(_ error: NNError) {
-        self.init(path: error.path, kind: .invalidWeights, reason: error.reason)
+        self.init(path: error.path, kind: error.kind == .writeFailed ? .writeFailed : .invalidWeights, reason: error.reason)
     }
 }

@@ -72,14 +72,16 @@ public enum BLAS {
         let tiles = (count + tile - 1) / tile
         let workers = min(threads, tiles)
         withoutActuallyEscaping(body) { body in
-            let run: (Int) -> Void = { worker in
+            // Not @Sendable (callers capture the pointers of their buffers), but safe to share:
+            // each tile touches its own rows only and concurrentPerform returns after all ran.
+            nonisolated(unsafe) let run: (Int) -> Void = { worker in
                 var t = worker
                 while t < tiles {
                     body((t * tile) ..< min(count, (t + 1) * tile), worker)
                     t += workers
                 }
             }
-            if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+            if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { run($0) } }
         }
     }
 }

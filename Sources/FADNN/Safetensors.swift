@@ -1,3 +1,4 @@
+import FADArrays
 import Foundation
 
 /// Element types of safetensors files that FADNN reads (all converted to Float on access).
@@ -19,7 +20,7 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
 /// `product(shape) * dtype size == end - begin`, ranges inside the data section and pairwise
 /// disjoint. Malformed input throws an `NNError` of a distinct `kind`; it never traps. The file is
 /// memory-mapped, not copied; tensors are converted to Float when asked for.
-public struct SafetensorsFile: @unchecked Sendable {
+public struct SafetensorsFile: Sendable {
     public struct Entry: Sendable, Equatable {
         public let dtype: SafetensorsDType
         public let shape: [Int]
@@ -44,9 +45,9 @@ public struct SafetensorsFile: @unchecked Sendable {
     public init(contentsOf url: URL) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw NNError(path: url.path, kind: .unreadable, reason: "cannot read safetensors file: \(error.localizedDescription)")
+            data = try RegularFile.read(url)
+        } catch let failure as RegularFile.Failure {
+            throw NNError(path: url.path, kind: .unreadable, reason: "cannot read safetensors file: \(failure.reason)")
         }
         try self.init(data: data, path: url.path)
     }
@@ -98,15 +99,12 @@ public struct SafetensorsFile: @unchecked Sendable {
             guard let offsets = Self.integers(fields["data_offsets"]), offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1] else {
                 throw fail(.invalidHeader, "tensor \"\(name)\" has no valid data_offsets [begin, end]")
             }
-            var elements = 1
-            for d in shape {
-                let (product, overflow) = elements.multipliedReportingOverflow(by: d)
-                guard !overflow else { throw fail(.sizeMismatch, "tensor \"\(name)\" shape \(shape) overflows") }
-                elements = product
+            guard let elements = CheckedSize.elementCount(shape) else {
+                throw fail(.sizeMismatch, "tensor \"\(name)\" shape \(shape) overflows")
             }
-            let (bytes, overflow) = elements.multipliedReportingOverflow(by: dtype.byteCount)
-            guard !overflow, bytes == offsets[1] - offsets[0] else {
-                throw fail(.sizeMismatch, "tensor \"\(name)\": shape \(shape) of \(dtypeName) needs \(overflow ? "too many" : String(bytes)) bytes but data_offsets \(offsets) span \(offsets[1] - offsets[0])")
+            let bytes = CheckedSize.byteCount(elements: elements, elementSize: dtype.byteCount)
+            guard let bytes, bytes == offsets[1] - offsets[0] else {
+                throw fail(.sizeMismatch, "tensor \"\(name)\": shape \(shape) of \(dtypeName) needs \(bytes.map(String.init) ?? "too many") bytes but data_offsets \(offsets) span \(offsets[1] - offsets[0])")
             }
             guard offsets[1] <= dataLength else {
                 throw fail(.offsetOutOfRange, "tensor \"\(name)\": data_offsets \(offsets) exceed the \(dataLength)-byte data section")

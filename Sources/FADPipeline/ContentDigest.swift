@@ -1,10 +1,15 @@
 import Crypto
+import FADArrays
 import Foundation
 
 /// SHA-256 of a file's bytes, read in blocks. The cache keys on content, never on names: two
 /// files with the same stem (a.wav, a.mp3) never collide, and an edited file never reuses a
 /// stale embedding.
 public func contentDigest(of url: URL) throws -> String {
+    // A FIFO or device would be hashed forever: refused before it is opened for reading.
+    do { try RegularFile.check(url) } catch let failure as RegularFile.Failure {
+        throw FileFailure(path: url.path, reason: failure.reason)
+    }
     guard let handle = try? FileHandle(forReadingFrom: url) else {
         throw FileFailure(path: url.path, reason: FileManager.default.fileExists(atPath: url.path)
                           ? "cannot open the file for reading" : "no such file")

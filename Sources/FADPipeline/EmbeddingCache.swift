@@ -37,13 +37,18 @@ public struct EmbeddingCache: Sendable {
             .appendingPathComponent("\(key).npy")
     }
 
-    /// The cached matrix, or nil when absent or unreadable (an unreadable entry is recomputed).
+    /// The cached matrix, or nil when absent or unusable: an entry that is not a regular file,
+    /// not a well-formed float `.npy` matrix (every size checked by `NPYArray`), empty, or
+    /// holding NaN or infinity is recomputed (and replaced), never trusted.
     public func load(contentDigest: String, recipe: Recipe, layer: String) -> Matrix<Float>? {
         let url = entryURL(contentDigest: contentDigest, recipe: recipe, layer: layer)
-        guard FileManager.default.fileExists(atPath: url.path),
-              let array = try? NPYArray.read(contentsOf: url),
-              let matrix = try? array.matrix(of: Float.self) else { return nil }
-        return matrix
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return Self.decodeEntry(url)
+    }
+
+    /// Reads one entry, or nil when it cannot be trusted (see `load`).
+    static func decodeEntry(_ url: URL) -> Matrix<Float>? {
+        (try? NPYArray.read(contentsOf: url))?.embeddingFrames()
     }
 
     /// Stores a matrix atomically (see ``AtomicFile``): processes on several nodes may store

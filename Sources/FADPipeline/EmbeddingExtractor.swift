@@ -14,7 +14,7 @@ public struct FileEmbeddings: Sendable {
 /// Turns audio files into embeddings with one model: decode -> resample -> front end -> CNN,
 /// consulting the content-addressed cache first, over several threads, delivering results in
 /// file order.
-public final class EmbeddingExtractor: @unchecked Sendable {
+public final class EmbeddingExtractor: Sendable {
     public let model: AudioEmbeddingModel
     public let layers: [String]
     public let windowHop: Int?
@@ -63,17 +63,30 @@ public final class EmbeddingExtractor: @unchecked Sendable {
         return false
     }
 
+    /// The width of a layer's rows (a classifier pseudo-layer has one column per label).
+    private func dimension(of layer: String) -> Int? {
+        let d = model.descriptor
+        if ClassifierLayers.layers.contains(layer) && !d.labels.isEmpty { return d.labels.count }
+        return try? d.layer(layer).dimension
+    }
+
     private func embed(_ file: InputFile, recipe: EmbeddingCache.Recipe) throws -> FileEmbeddings {
         let digest = try contentDigest(of: file.url)
         if let cache {
             var cached: [String: Matrix<Float>] = [:]
             for layer in layers {
-                guard let m = cache.load(contentDigest: digest, recipe: recipe, layer: layer) else { break }
+                // An entry of another width than the layer's is damaged or planted: a miss.
+                guard let m = cache.load(contentDigest: digest, recipe: recipe, layer: layer),
+                      m.columns == dimension(of: layer) else { break }
                 cached[layer] = m
             }
             if cached.count == layers.count { return FileEmbeddings(file: file, layers: cached, fromCache: true) }
         }
         let samples = try loader.load(file.url)
+        // Finite samples can still sum past Float's range when channels are mixed down.
+        guard samples.allSatisfy(\.isFinite) else {
+            throw FileFailure(path: file.url.path, reason: "decoded audio holds NaN or infinity (samples beyond the float range?)")
+        }
         // Every layer comes out of the same forward pass, so all of them are cached: switching
         // layer later (or running the tag metrics) is a cache hit, not another model run.
         let d = model.descriptor
@@ -83,6 +96,11 @@ public final class EmbeddingExtractor: @unchecked Sendable {
         if !d.labels.isEmpty {
             computed[ClassifierLayers.logitsLayer] = output.logits
             computed[ClassifierLayers.probabilitiesLayer] = output.probabilities
+        }
+        // NaN or infinity here (a front end overflowed by huge samples, say) would turn the
+        // whole set's statistics into NaN: blamed on this file, which is skipped, and never cached.
+        for (layer, matrix) in computed where !matrix.values.allSatisfy(\.isFinite) {
+            throw FileFailure(path: file.url.path, reason: "the model's \(layer) output holds NaN or infinity (audio too loud or damaged for the front end?)")
         }
         var result: [String: Matrix<Float>] = [:]
         for layer in layers {

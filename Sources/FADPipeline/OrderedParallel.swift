@@ -16,10 +16,13 @@ func orderedParallelMap<T>(count: Int, threads: Int, work: @escaping (Int) -> T,
         return
     }
     let lock = NSLock()
-    var nextToStart = 0
-    var nextToDeliver = 0
-    var pending: [Int: T] = [:]
+    // Shared with the workers, always under `lock`; `deliver` is only called under it too.
+    nonisolated(unsafe) var nextToStart = 0
+    nonisolated(unsafe) var nextToDeliver = 0
+    nonisolated(unsafe) var pending: [Int: T] = [:]
+    nonisolated(unsafe) let work = work
     withoutActuallyEscaping(deliver) { deliver in
+        nonisolated(unsafe) let deliver = deliver
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
                 lock.lock()

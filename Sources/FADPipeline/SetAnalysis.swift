@@ -82,6 +82,7 @@ public struct SetAnalyzer: Sendable {
                 for (i, file) in files.enumerated() {
                     deliver(i, Result {
                         let matrix = try NPYArray.read(contentsOf: file.url).matrix(of: Float.self)
+                        try Self.checkEmbeddings(matrix, path: file.url.path)
                         return FileEmbeddings(file: file, layers: [layer: matrix], fromCache: true)
                     }.mapError { FileFailure(describing: $0, path: file.url.path) as Error })
                 }
@@ -94,6 +95,17 @@ public struct SetAnalyzer: Sendable {
             return try gather(path: path, files: files, request: request) { deliver in
                 extractor.run(files, progress: progress, deliver: deliver)
             }
+        }
+    }
+
+    /// Embeddings from outside must have a width (a zero-column matrix would reach BLAS, which
+    /// reports such calls on stdout) and finite values (one NaN would make every statistic NaN).
+    static func checkEmbeddings(_ matrix: Matrix<Float>, path: String) throws {
+        guard matrix.columns > 0 else {
+            throw FileFailure(path: path, reason: "embeddings of dimension 0 (shape [\(matrix.rows), 0])")
+        }
+        guard matrix.values.allSatisfy(\.isFinite) else {
+            throw FileFailure(path: path, reason: "embeddings hold NaN or infinity")
         }
     }
 
@@ -116,6 +128,12 @@ public struct SetAnalyzer: Sendable {
                 failures.append(failure)
             case .success(let embedded):
                 guard let frames = embedded.layers[layer] else { return }
+                do { try Self.checkEmbeddings(frames, path: embedded.file.url.path) } catch let failure as FileFailure {
+                    if request.strict { firstError = failure; return }
+                    if !quiet { FileHandle.standardError.write(Data("fad: skipping \(failure)\n".utf8)) }
+                    failures.append(failure)
+                    return
+                } catch { firstError = error; return }
                 if running == nil { running = RunningStatistics(dimension: frames.columns) }
                 guard frames.columns == running!.dimension else {
                     firstError = PipelineError.dimensionMismatch(path: embedded.file.url.path, expected: running!.dimension, found: frames.columns)

@@ -87,7 +87,7 @@ extension GaussianStatistics {
         data.append(json)
         data.append(contentsOf: payload)
         do { try data.write(to: url, options: .atomic) } catch {
-            throw StatisticsError(path: url.path, reason: "cannot write statistics (\(error.localizedDescription))")
+            throw StatisticsError(path: url.path, reason: "cannot write statistics (\(error.localizedDescription))", kind: .writeFailed)
         }
     }
 
@@ -95,15 +95,15 @@ extension GaussianStatistics {
     /// every failure is a `StatisticsError` whose message starts with the file's path.
     public static func read(from url: URL) throws -> GaussianStatistics {
         let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw StatisticsError(path: url.path, reason: "cannot read statistics file (\(error.localizedDescription))")
+        do { data = try RegularFile.read(url) } catch let failure as RegularFile.Failure {
+            throw StatisticsError(path: url.path, reason: "cannot read statistics file (\(failure.reason))", kind: .unreadable)
         }
         return try decode(data, path: url.path)
     }
 
     /// Decodes the bytes of a `.fadstats` file; `path` is used only in error messages.
     public static func decode(_ data: Data, path: String = "<data>") throws -> GaussianStatistics {
-        func fail(_ reason: String) -> StatisticsError { StatisticsError(path: path, reason: reason) }
+        func fail(_ reason: String) -> StatisticsError { StatisticsError(path: path, reason: reason, kind: .unreadable) }
         let bytes = [UInt8](data)
         guard bytes.count >= 16, Array(bytes[0..<8]) == fileMagic else {
             throw fail("not a fad statistics file (missing FADSTATS magic)")
@@ -124,7 +124,10 @@ extension GaussianStatistics {
         let d = header.dimension
         guard d > 0, d <= 1 << 16 else { throw fail("implausible dimension \(d)") }
         guard header.count > 0 else { throw fail("frame count must be positive, got \(header.count)") }
-        let expected = (d + d * d) * 8
+        // Counts are used as Doubles (exact up to 2^53) and added when merging: a larger count
+        // is no real data set, and would let merges overflow.
+        guard header.count <= Self.maximumFrameCount else { throw fail("implausible frame count \(header.count)") }
+        let expected = (d + d * d) * 8  // d <= 2^16: no overflow
         let payload = bytes[headerEnd...]
         guard payload.count == expected else {
             throw fail("payload has \(payload.count) bytes, expected \(expected) for dimension \(d) (truncated or corrupted)")
@@ -136,6 +139,15 @@ extension GaussianStatistics {
                 values[k] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self)))
             }
         }
+        // The covariance is stored in full so that NumPy reads it with one call; both halves
+        // must agree, or a damaged lower triangle would go unnoticed by everything that reads
+        // only the upper one.
+        for i in 0..<d {
+            for j in (i + 1)..<d where values[d + i * d + j].bitPattern != values[d + j * d + i].bitPattern {
+                throw fail("covariance is not symmetric (element [\(i), \(j)] is \(values[d + i * d + j]), [\(j), \(i)] is \(values[d + j * d + i])): corrupted file")
+            }
+        }
+        guard header.files >= 0 else { throw fail("negative file count \(header.files)") }
         let metadata = StatisticsMetadata(model: header.model, layer: header.layer, frontEnd: header.frontEnd,
                                           files: header.files, extra: header.extra, shard: header.shard)
         do {
@@ -146,6 +158,9 @@ extension GaussianStatistics {
             throw fail(error.reason)
         }
     }
+
+    /// The largest frame count a statistics file may declare (2^53).
+    static let maximumFrameCount = 1 << 53
 
     static func checksumString<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -40,7 +40,7 @@ func runAudioBenchmarks(arguments: [String]) throws {
         let info = try AudioFileInfo(contentsOf: url)
         let seconds = info.duration
         print("\n\(path): \(info)")
-        fflush(stdout)
+        fflush(nil)
         // Wall time and this thread's CPU time: on a shared, overloaded machine the CPU time is
         // the fairer measure of one core's throughput; both are medians over `runs`.
         func report(_ label: String, _ body: () throws -> Void) rethrows {
@@ -150,7 +150,7 @@ private func librosaReference(_ path: String, runs: Int, seconds: Double) throws
     show("librosa: end to end musicnn (soxr_hq)", med(lambda: np.log10(10000 * librosa.feature.melspectrogram(
         y=librosa.load(path, sr=16000, mono=True)[0], sr=16000, n_fft=512, hop_length=256, n_mels=96, pad_mode="reflect") + 1)))
     """
-    fflush(stdout)  // keep our lines before the child's when stdout is a pipe
+    fflush(nil)  // keep our lines before the child's when stdout is a pipe
     try shell([python, "-c", script], environment: ["OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                                                     "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"])
 }

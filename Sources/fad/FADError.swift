@@ -19,28 +19,64 @@ enum FADExitCode {
 
 /// Prints `error` as one line on stderr and exits with the code its kind calls for.
 func exitForError(_ error: Error) -> Never {
-    let code: Int32
+    let code = exitCode(for: error)
+    FileHandle.standardError.write(Data("fad: error: \(message(for: error))\n".utf8))
+    exit(code)
+}
+
+/// One line, "PATH: reason" where there is a path (Foundation's file errors describe themselves
+/// as dictionaries).
+func message(for error: Error) -> String {
+    if let e = error as? MetricsError { return e.message }
+    if let e = error as? CocoaError {
+        let path = (e.userInfo[NSFilePathErrorKey] as? String) ?? e.url?.path ?? "<file>"
+        var reason = e.localizedDescription
+        if let underlying = e.userInfo[NSUnderlyingErrorKey] as? any Error {
+            let ns = underlying as NSError
+            if ns.domain == NSPOSIXErrorDomain { reason = String(cString: strerror(Int32(ns.code))) }
+        }
+        return "\(path): \((512..<1024).contains(e.code.rawValue) ? "cannot write" : "cannot read") (\(reason))"
+    }
+    return String(describing: error)
+}
+
+/// The documented exit code of an error: 74 for every failure to write, 66 for an input that
+/// cannot be read or is corrupt, 69 for missing weights, 64 for usage, 65 for the rest.
+func exitCode(for error: Error) -> Int32 {
     switch error {
     case let e as PipelineError:
         switch e {
-        case .inputMissing, .inputUnreadable: code = FADExitCode.input
-        case .cacheUnwritable: code = FADExitCode.io
-        case .invalidShard, .emptyShard: code = FADExitCode.usage
-        default: code = FADExitCode.data
+        case .inputMissing, .inputUnreadable: return FADExitCode.input
+        case .cacheUnwritable: return FADExitCode.io
+        case .invalidShard, .emptyShard: return FADExitCode.usage
+        default: return FADExitCode.data
         }
-    case is FileFailure: code = FADExitCode.input
+    case is FileFailure: return FADExitCode.input
     case let e as ModelError:
         switch e.kind {
-        case .unknownModel, .unknownLayer: code = FADExitCode.usage
-        case .invalidInput: code = FADExitCode.data
-        default: code = FADExitCode.unavailable
+        case .unknownModel, .unknownLayer: return FADExitCode.usage
+        case .invalidInput: return FADExitCode.data
+        case .invalidCheckpoint: return FADExitCode.input
+        case .writeFailed: return FADExitCode.io
+        case .weightsNotFound, .invalidWeights: return FADExitCode.unavailable
         }
-    case is CommandError: code = (error as! CommandError).exitCode
-    default: code = FADExitCode.data
+    case let e as StatisticsError:
+        switch e.kind {
+        case .unreadable: return FADExitCode.input
+        case .writeFailed: return FADExitCode.io
+        case .invalid: return FADExitCode.data
+        }
+    case let e as NPYError: return e.isWriteFailure ? FADExitCode.io : FADExitCode.input
+    case let e as NNError: return e.kind == .writeFailed ? FADExitCode.io : FADExitCode.unavailable
+    case is RegularFile.Failure: return FADExitCode.input
+    case let e as CommandError: return e.exitCode
+    case let e as CocoaError:
+        // Foundation's file errors: 256..<512 reading, 512..<1024 writing (NSFileWrite*).
+        if (512..<1024).contains(e.code.rawValue) { return FADExitCode.io }
+        if (256..<512).contains(e.code.rawValue) { return FADExitCode.input }
+        return FADExitCode.data
+    default: return FADExitCode.data
     }
-    let text = (error as? MetricsError)?.message ?? String(describing: error)
-    FileHandle.standardError.write(Data("fad: error: \(text)\n".utf8))
-    exit(code)
 }
 
 /// Errors raised by the commands themselves.

@@ -165,7 +165,8 @@ final class FrontEndTests: XCTestCase {
         let samples = try Signals.make("music", rate: 32_000)
         let frontEnd = LogMelFrontEnd(.pannsCNN14)
         let serial = try frontEnd(samples)
-        let results = UnsafeMutableBufferPointer<Matrix<Float>?>.allocate(capacity: 8)
+        // Each iteration writes its own slot.
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Matrix<Float>?>.allocate(capacity: 8)
         defer { results.deallocate() }
         results.initialize(repeating: nil)
         DispatchQueue.concurrentPerform(iterations: 8) { i in

@@ -23,7 +23,8 @@ enum Signals {
             var state: UInt64 = 0x2545_F491_4F6C_DD1D
             return (0 ..< n).map { _ in
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                return Float(0.1 * (Double(state >> 11) / Double(UInt64(1) << 53) * 2 - 1))
+                let unit: Double = Double(state >> 11) / 0x1p53
+                return Float(0.1 * (unit * 2 - 1))
             }
         case "silence":
             return [Float](repeating: 0, count: n)

@@ -18,8 +18,8 @@ func statistics(_ frames: Matrix<Double>) throws -> GaussianStatistics {
     return try s.finalized(metadata: metadata)
 }
 
-/// The fixture JSON as nested dictionaries.
-let reference: [String: Any] = {
+/// The fixture JSON as nested dictionaries (read once, never changed).
+nonisolated(unsafe) let reference: [String: Any] = {
     let data = try! Data(contentsOf: Fixtures.url("metrics/metrics_reference.json"))
     return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
 }()

@@ -6,6 +6,10 @@ struct FADRun {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// False when the process was killed by a signal (then `status` is the signal number).
+    var exitedNormally = true
+    /// True when the run was stopped for taking longer than its timeout.
+    var timedOut = false
 
     /// The JSON stdout, decoded loosely.
     func json(file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
@@ -25,6 +29,15 @@ enum FAD {
         #else
         return Bundle.main.bundleURL
         #endif
+    }
+
+    /// The `fad` under test: `$FAD_BINARY` (e.g. a release build, see
+    /// Tests/scripts/hostile_release.sh), else the one built beside the tests.
+    static var executable: URL {
+        if let path = ProcessInfo.processInfo.environment["FAD_BINARY"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        return productsDirectory.appendingPathComponent("fad")
     }
 
     /// A home folder for every `fad` the tests run, so that its default model and cache folders
@@ -49,23 +62,41 @@ enum FAD {
     }
 
     /// Runs `fad` (or `executable`) with `arguments` in the sandboxed ``environment(_:)``.
+    /// A run longer than `timeout` seconds is killed and reported with `timedOut`.
     static func run(_ arguments: [String], environment extra: [String: String] = [:], executable: URL? = nil,
-                    workingDirectory: URL? = nil) throws -> FADRun {
+                    workingDirectory: URL? = nil, timeout: TimeInterval? = nil) throws -> FADRun {
         let process = Process()
-        process.executableURL = executable ?? productsDirectory.appendingPathComponent("fad")
+        process.executableURL = executable ?? Self.executable
         process.arguments = arguments
         if let workingDirectory { process.currentDirectoryURL = workingDirectory }
-        let environment = Self.environment(extra)
-        process.environment = environment
+        process.environment = Self.environment(extra)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
-        // Read before waiting so that a full pipe cannot block the child.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return FADRun(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        // The pipes are drained on other threads, so a full pipe cannot block the child.
+        final class Box: @unchecked Sendable { var data = Data() }  // written once, read after the group's wait
+        let outBox = Box(), errBox = Box()
+        let group = DispatchGroup()
+        for (pipe, box) in [(out, outBox), (err, errBox)] {
+            DispatchQueue.global().async(group: group) { box.data = pipe.fileHandleForReading.readDataToEndOfFile() }
+        }
+        var timedOut = false
+        if let timeout {
+            if exited.wait(timeout: .now() + timeout) == .timedOut {
+                timedOut = true
+                process.terminate()
+                _ = exited.wait(timeout: .now() + 5)
+                if process.isRunning { kill(process.processIdentifier, SIGKILL); exited.wait() }
+            }
+        } else {
+            exited.wait()
+        }
+        group.wait()
+        return FADRun(status: process.terminationStatus, stdout: String(decoding: outBox.data, as: UTF8.self),
+                      stderr: String(decoding: errBox.data, as: UTF8.self),
+                      exitedNormally: process.terminationReason == .exit, timedOut: timedOut)
     }
 }

@@ -1,3 +1,4 @@
+import FADArrays
 import Foundation
 
 /// A PyTorch checkpoint (`torch.save` output) read natively, without Python and without running
@@ -25,9 +26,9 @@ public struct TorchCheckpoint {
         let path = url.path
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw ModelError(path: path, kind: .weightsNotFound, reason: "cannot read file (\(error.localizedDescription))")
+            data = try RegularFile.read(url)
+        } catch let failure as RegularFile.Failure {
+            throw ModelError(path: path, kind: .weightsNotFound, reason: failure.reason)
         }
         try self.init(data: data, path: path)
     }
@@ -89,8 +90,9 @@ public struct TorchCheckpoint {
                     throw ModelError(path: path, kind: .invalidWeights, reason: "storage \(key) missing from the archive")
                 }
                 let range = try zip.contents(of: entry)
-                guard range.count >= count * dtype.byteCount else {
-                    throw ModelError(path: path, kind: .invalidWeights, reason: "storage \(key) holds \(range.count) bytes, expected \(count * dtype.byteCount)")
+                guard let needed = CheckedSize.byteCount(elements: count, elementSize: dtype.byteCount),
+                      range.count >= needed else {
+                    throw ModelError(path: path, kind: .invalidWeights, reason: "storage \(key) holds \(range.count) bytes, not the \(count) elements of \(dtype.byteCount) bytes its pickle declares")
                 }
                 return data[range]
             }
@@ -125,17 +127,21 @@ public struct TorchCheckpoint {
         }
         var reader = ByteReader(data: data, path: path)
         reader.position = unpickler.position
+        var filled: Set<String> = []
         for keyValue in keyList.items {
             guard let key = keyValue.string, let storage = storages[key] else {
                 throw ModelError(path: path, kind: .invalidWeights, reason: "legacy checkpoint: unknown storage key \(keyValue.kind)")
+            }
+            guard filled.insert(key).inserted else {
+                throw ModelError(path: path, kind: .invalidWeights, reason: "legacy checkpoint: storage \(key) is listed twice")
             }
             let count = try reader.readUInt64()
             guard count == UInt64(storage.count) else {
                 throw ModelError(path: path, kind: .invalidWeights, reason: "legacy checkpoint: storage \(key) has \(count) elements, pickle says \(storage.count)")
             }
-            let byteCount = storage.count * storage.dtype.byteCount
             let start = data.startIndex + reader.position
-            guard byteCount <= data.count - reader.position else {
+            guard let byteCount = CheckedSize.byteCount(elements: storage.count, elementSize: storage.dtype.byteCount),
+                  CheckedSize.fits(offset: reader.position, count: byteCount, in: data.count) else {
                 throw ModelError(path: path, kind: .invalidWeights, reason: "legacy checkpoint: storage \(key) truncated (file cut short?)")
             }
             storage.bytes = data[start..<(start + byteCount)]
@@ -198,10 +204,22 @@ public struct TorchCheckpoint {
 
     /// The state dict's floating-point tensors as contiguous Float arrays with their shapes.
     /// Integer buffers (BatchNorm's `num_batches_tracked`) are skipped.
-    public func floatTensors(nestedKeys: [String] = ["state_dict", "model", "model_state_dict", "net"]) throws -> [String: (shape: [Int], values: [Float])] {
+    /// `names` limits the conversion to those tensors (the others are not read at all).
+    public func floatTensors(nestedKeys: [String] = ["state_dict", "model", "model_state_dict", "net"],
+                             names: Set<String>? = nil) throws -> [String: (shape: [Int], values: [Float])] {
         var out: [String: (shape: [Int], values: [Float])] = [:]
         for (name, tensor) in try stateDict(nestedKeys: nestedKeys) where tensor.dtype.isFloatingPoint {
+            if let names, !names.contains(name) { continue }
             out[name] = (tensor.shape, try tensor.floats(path: path, name: name))
+        }
+        return out
+    }
+
+    /// The shapes of the state dict's floating-point tensors, read without converting any.
+    public func floatTensorShapes(nestedKeys: [String] = ["state_dict", "model", "model_state_dict", "net"]) throws -> [String: [Int]] {
+        var out: [String: [Int]] = [:]
+        for (name, tensor) in try stateDict(nestedKeys: nestedKeys) where tensor.dtype.isFloatingPoint {
+            out[name] = tensor.shape
         }
         return out
     }

@@ -82,6 +82,10 @@ public enum TorchImporter {
         var out: [String: FADNN.Tensor] = [:]
         for t in spec.tensors {
             let source = stateDict[t.name]!
+            // Installed weights are trusted by every later run: NaN or infinity is refused here.
+            guard source.values.allSatisfy(\.isFinite) else {
+                throw ModelError(path: path, kind: .invalidWeights, reason: "tensor \(t.name) holds NaN or infinity")
+            }
             out[t.name] = FADNN.Tensor(shape: t.importedShape, values: reorder(source.values, shape: t.torchShape, layout: t.layout))
         }
         return out
@@ -110,12 +114,22 @@ public enum TorchImporter {
     /// `<directory>/<spec.modelName>.safetensors`. Returns the written file.
     @discardableResult
     public static func importCheckpoint(_ checkpoint: URL, spec: TorchImportSpec, into directory: URL) throws -> URL {
-        let file = try TorchCheckpoint(contentsOf: checkpoint)
-        let tensors = try prepare(stateDict: try file.floatTensors(), spec: spec, path: checkpoint.path)
+        let tensors: [String: FADNN.Tensor]
+        do {
+            let file = try TorchCheckpoint(contentsOf: checkpoint)
+            // Names and shapes first: a tensor is converted (and memory allocated for it) only
+            // once the spec has accepted its shape, so a hostile shape can only fail.
+            try validate(shapes: try file.floatTensorShapes(), spec: spec, path: checkpoint.path)
+            tensors = try prepare(stateDict: try file.floatTensors(names: Set(spec.tensors.map(\.name))),
+                                  spec: spec, path: checkpoint.path)
+        } catch let error as ModelError {
+            // Whatever is wrong here is wrong with the file the user gave.
+            throw ModelError(path: error.path, kind: .invalidCheckpoint, reason: error.reason)
+        }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw ModelError(path: directory.path, kind: .invalidInput, reason: "cannot create the model directory (\(error.localizedDescription))")
+            throw ModelError(path: directory.path, kind: .writeFailed, reason: "cannot create the model directory (\(error.localizedDescription))")
         }
         var writer = SafetensorsWriter(metadata: [
             "format": "fad",

@@ -68,7 +68,8 @@ public struct TorchTensor {
     public let strides: [Int]
 
     public var dtype: TorchDType { storage.dtype }
-    public var count: Int { shape.reduce(1, *) }
+    /// The number of elements, or nil when the shape's product overflows (a hostile file).
+    public var count: Int? { CheckedSize.elementCount(shape) }
 
     /// The elements in row-major (C) order, converted to Float (integers and half precision are
     /// converted exactly where Float can hold them). Throws if the view exceeds its storage.
@@ -77,13 +78,20 @@ public struct TorchTensor {
             throw ModelError(path: path, kind: .invalidWeights, reason: "\(name): storage \(storage.key) has no data")
         }
         let elementSize = dtype.byteCount
-        let available = bytes.count / elementSize
-        let n = count
+        // The elements both the pickle declares and the file holds.
+        let available = min(storage.count, bytes.count / elementSize)
+        guard let n = count else {
+            throw ModelError(path: path, kind: .invalidWeights, reason: "\(name): shape \(shape) has more elements than any file can hold")
+        }
         if n == 0 { return [] }
-        var last = storageOffset
-        for (size, stride) in zip(shape, strides) { last += (size - 1) * stride }
-        guard last < available, last >= 0 else {
+        guard let extent = CheckedSize.viewExtent(offset: storageOffset, shape: shape, strides: strides),
+              extent <= available else {
             throw ModelError(path: path, kind: .invalidWeights, reason: "\(name): view (offset \(storageOffset), shape \(shape), strides \(strides)) exceeds its storage of \(available) elements")
+        }
+        // A view of more elements than its storage repeats elements (zero strides): never in a
+        // saved state dict, and it would let a few bytes of file ask for any amount of memory.
+        guard n <= available else {
+            throw ModelError(path: path, kind: .invalidWeights, reason: "\(name): view of \(n) elements over a storage of \(available) (broadcast views are not supported)")
         }
         var out = [Float](repeating: 0, count: n)
         bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in

@@ -3,24 +3,46 @@ import Foundation
 /// A mutable pickled list (reference semantics so that memoised lists see later APPENDs).
 final class PickleList {
     var items: [PickleValue] = []
+    /// Nesting depth of the list and what it holds (1 for a list of scalars).
+    fileprivate(set) var depth = 1
+    /// Whether the list is inside another container; it is then frozen (see `Unpickler`).
+    fileprivate(set) var isNested = false
 }
 
-/// A mutable pickled dict, keeping insertion order (state dicts are OrderedDicts).
+/// A mutable pickled dict, keeping insertion order (state dicts are OrderedDicts). Lookups and
+/// insertions by string or integer key take constant time (a hash index beside the order), so a
+/// dict of many keys costs linear time, not quadratic.
 final class PickleDict {
     private(set) var keys: [PickleValue] = []
     private(set) var values: [PickleValue] = []
+    private var index: [Key: Int] = [:]
+    fileprivate(set) var depth = 1
+    fileprivate(set) var isNested = false
 
-    func set(_ key: PickleValue, _ value: PickleValue) {
-        if let i = keys.firstIndex(where: { $0.isSameKey(as: key) }) {
-            values[i] = value
-        } else {
-            keys.append(key)
-            values.append(value)
+    /// The keys that compare equal in Python and that state dicts use; other keys never match.
+    private enum Key: Hashable {
+        case string(String), int(Int)
+        init?(_ value: PickleValue) {
+            switch value {
+            case .string(let s): self = .string(s)
+            case .int(let i): self = .int(i)
+            default: return nil
+            }
         }
     }
 
+    func set(_ key: PickleValue, _ value: PickleValue) {
+        if let k = Key(key), let i = index[k] {
+            values[i] = value
+            return
+        }
+        if let k = Key(key) { index[k] = keys.count }
+        keys.append(key)
+        values.append(value)
+    }
+
     subscript(key: String) -> PickleValue? {
-        keys.firstIndex(where: { $0.string == key }).map { values[$0] }
+        index[.string(key)].map { values[$0] }
     }
 
     var entries: Zip2Sequence<[PickleValue], [PickleValue]> { zip(keys, values) }
@@ -90,11 +112,34 @@ indirect enum PickleValue {
 /// It executes nothing: GLOBAL only names things; REDUCE/NEWOBJ build values for an allowlist
 /// (OrderedDict, torch tensor/parameter rebuild functions) and an inert placeholder otherwise.
 /// Unknown opcodes, malformed data and stack misuse throw errors.
+///
+/// Hostile input is bounded: containers nest at most `maximumDepth` deep (deeper structures are
+/// not state dicts, and releasing them would recurse once per level, overflowing the stack), the
+/// stack, marks and memo hold at most `maximumItems` values each, and a list or dict that is
+/// already inside another container cannot be changed (what `pickle` writes for state dicts
+/// never does that; allowing it would let depth grow behind the check, and make cycles).
 struct Unpickler {
+    static let maximumDepth = 100
+    static let maximumItems = 1 << 20
+
+    /// A value with its nesting depth (the depth of a list or dict lives in the object, since
+    /// it can grow while the value is on the stack).
+    private struct Item {
+        var value: PickleValue
+        var ownDepth: Int = 0
+        var depth: Int {
+            switch value {
+            case .list(let list): return list.depth
+            case .dict(let dict): return dict.depth
+            default: return ownDepth
+            }
+        }
+    }
+
     private var reader: ByteReader
-    private var stack: [PickleValue] = []
+    private var stack: [Item] = []
     private var marks: [Int] = []
-    private var memo: [Int: PickleValue] = [:]
+    private var memo: [Int: Item] = [:]
     private let persistentLoad: (PickleValue) throws -> PickleValue
     private let path: String
 
@@ -111,13 +156,78 @@ struct Unpickler {
         ModelError(path: path, kind: .invalidWeights, reason: "pickle: \(reason)")
     }
 
-    private mutating func pop() throws -> PickleValue {
-        guard let value = stack.popLast() else { throw fail("stack underflow at byte \(reader.position)") }
-        if let mark = marks.last, stack.count < mark { throw fail("stack underflow past MARK at byte \(reader.position)") }
-        return value
+    private mutating func push(_ value: PickleValue) throws {
+        try push(Item(value: value))
     }
 
-    private mutating func popToMark() throws -> [PickleValue] {
+    private mutating func push(_ item: Item) throws {
+        guard stack.count < Self.maximumItems else { throw fail("more than \(Self.maximumItems) values on the stack") }
+        stack.append(item)
+    }
+
+    /// Pushes a new container holding `children` (a tuple, or a list or dict built from a MARK).
+    private mutating func pushContainer(_ value: PickleValue, of children: [Item]) throws {
+        var depth = 1
+        for child in children { depth = max(depth, try nest(child) + 1) }
+        guard depth <= Self.maximumDepth else { throw fail("containers nested more than \(Self.maximumDepth) deep") }
+        switch value {
+        case .list(let list): list.depth = depth
+        case .dict(let dict): dict.depth = depth
+        default: break
+        }
+        try push(Item(value: value, ownDepth: depth))
+    }
+
+    /// Marks a child as placed inside a container (freezing it if it is a list or dict) and
+    /// returns its depth.
+    private func nest(_ child: Item) throws -> Int {
+        switch child.value {
+        case .list(let list): list.isNested = true
+        case .dict(let dict): dict.isNested = true
+        default: break
+        }
+        return child.depth
+    }
+
+    /// Adds `children` to the list or dict `target` in place (APPEND, SETITEMS, ...).
+    private func insert(_ children: [Item], into target: PickleValue) throws {
+        let targetDepth: Int
+        switch target {
+        case .list(let list):
+            guard !list.isNested else { throw fail("a list is changed after being nested (recursive structure): not a state dict") }
+            targetDepth = list.depth
+        case .dict(let dict):
+            guard !dict.isNested else { throw fail("a dict is changed after being nested (recursive structure): not a state dict") }
+            targetDepth = dict.depth
+        default:
+            return
+        }
+        var depth = targetDepth
+        for child in children {
+            switch (child.value, target) {
+            case (.list(let a), .list(let b)) where a === b: throw fail("a list contains itself")
+            case (.dict(let a), .dict(let b)) where a === b: throw fail("a dict contains itself")
+            default: break
+            }
+            depth = max(depth, try nest(child) + 1)
+        }
+        guard depth <= Self.maximumDepth else { throw fail("containers nested more than \(Self.maximumDepth) deep") }
+        switch target {
+        case .list(let list): list.depth = depth
+        case .dict(let dict): dict.depth = depth
+        default: break
+        }
+    }
+
+    private mutating func popItem() throws -> Item {
+        guard let item = stack.popLast() else { throw fail("stack underflow at byte \(reader.position)") }
+        if let mark = marks.last, stack.count < mark { throw fail("stack underflow past MARK at byte \(reader.position)") }
+        return item
+    }
+
+    private mutating func pop() throws -> PickleValue { try popItem().value }
+
+    private mutating func popToMark() throws -> [Item] {
         guard let mark = marks.popLast(), mark <= stack.count else { throw fail("no MARK at byte \(reader.position)") }
         let items = Array(stack[mark...])
         stack.removeSubrange(mark...)
@@ -125,17 +235,19 @@ struct Unpickler {
     }
 
     private mutating func top() throws -> PickleValue {
-        guard let value = stack.last else { throw fail("stack underflow at byte \(reader.position)") }
-        return value
+        guard let item = stack.last else { throw fail("stack underflow at byte \(reader.position)") }
+        return item.value
     }
 
-    private mutating func memoGet(_ index: Int) throws -> PickleValue {
-        guard let value = memo[index] else { throw fail("memo entry \(index) is undefined") }
-        return value
+    private mutating func memoGet(_ index: Int) throws -> Item {
+        guard let item = memo[index] else { throw fail("memo entry \(index) is undefined") }
+        return item
     }
 
     private mutating func memoPut(_ index: Int) throws {
-        memo[index] = try top()
+        guard let item = stack.last else { throw fail("stack underflow at byte \(reader.position)") }
+        guard memo[index] != nil || memo.count < Self.maximumItems else { throw fail("more than \(Self.maximumItems) memo entries") }
+        memo[index] = item
     }
 
     private mutating func readString(_ count: Int) throws -> String {
@@ -175,57 +287,62 @@ struct Unpickler {
             case 0x2E:                                                               // STOP
                 let result = try pop()
                 return result
-            case 0x28: marks.append(stack.count)                                    // MARK
-            case 0x4E: stack.append(.none)                                          // NONE
-            case 0x88: stack.append(.bool(true))                                    // NEWTRUE
-            case 0x89: stack.append(.bool(false))                                   // NEWFALSE
-            case 0x4A: stack.append(.int(Int(Int32(bitPattern: try reader.readUInt32()))))  // BININT
-            case 0x4B: stack.append(.int(Int(try reader.readUInt8())))              // BININT1
-            case 0x4D: stack.append(.int(Int(try reader.readUInt16())))             // BININT2
-            case 0x8A: stack.append(long(from: try reader.readBytes(Int(try reader.readUInt8()))))   // LONG1
-            case 0x8B: stack.append(long(from: try reader.readBytes(try length(UInt64(try reader.readUInt32())))))  // LONG4
-            case 0x47: stack.append(.float(Double(bitPattern: (try reader.readBytes(8)).reduce(0) { $0 << 8 | UInt64($1) })))  // BINFLOAT (big-endian)
+            case 0x28:                                                               // MARK
+                guard marks.count < Self.maximumItems else { throw fail("too many MARKs") }
+                marks.append(stack.count)
+            case 0x4E: try push(.none)                                          // NONE
+            case 0x88: try push(.bool(true))                                    // NEWTRUE
+            case 0x89: try push(.bool(false))                                   // NEWFALSE
+            case 0x4A: try push(.int(Int(Int32(bitPattern: try reader.readUInt32()))))  // BININT
+            case 0x4B: try push(.int(Int(try reader.readUInt8())))              // BININT1
+            case 0x4D: try push(.int(Int(try reader.readUInt16())))             // BININT2
+            case 0x8A: try push(long(from: try reader.readBytes(Int(try reader.readUInt8()))))   // LONG1
+            case 0x8B: try push(long(from: try reader.readBytes(try length(UInt64(try reader.readUInt32())))))  // LONG4
+            case 0x47: try push(.float(Double(bitPattern: (try reader.readBytes(8)).reduce(0) { $0 << 8 | UInt64($1) })))  // BINFLOAT (big-endian)
             case 0x49:                                                               // INT (text)
                 let line = try reader.readLine()
                 switch line {
-                case "00": stack.append(.bool(false))
-                case "01": stack.append(.bool(true))
+                case "00": try push(.bool(false))
+                case "01": try push(.bool(true))
                 default:
                     guard let v = Int(line) else { throw fail("bad INT '\(line)'") }
-                    stack.append(.int(v))
+                    try push(.int(v))
                 }
-            case 0x58: stack.append(.string(try readString(try length(UInt64(try reader.readUInt32())))))  // BINUNICODE
-            case 0x8C: stack.append(.string(try readString(Int(try reader.readUInt8()))))          // SHORT_BINUNICODE
-            case 0x8D: stack.append(.string(try readString(try length(try reader.readUInt64()))))  // BINUNICODE8
-            case 0x54: stack.append(.bytes(try reader.readBytes(try length(UInt64(try reader.readUInt32())))))  // BINSTRING
-            case 0x55: stack.append(.bytes(try reader.readBytes(Int(try reader.readUInt8()))))     // SHORT_BINSTRING
-            case 0x42: stack.append(.bytes(try reader.readBytes(try length(UInt64(try reader.readUInt32())))))  // BINBYTES
-            case 0x43: stack.append(.bytes(try reader.readBytes(Int(try reader.readUInt8()))))     // SHORT_BINBYTES
-            case 0x5D: stack.append(.list(PickleList()))                            // EMPTY_LIST
-            case 0x7D: stack.append(.dict(PickleDict()))                            // EMPTY_DICT
-            case 0x29: stack.append(.tuple([]))                                     // EMPTY_TUPLE
-            case 0x74: stack.append(.tuple(try popToMark()))                        // TUPLE
-            case 0x85: let a = try pop(); stack.append(.tuple([a]))                 // TUPLE1
-            case 0x86: let b = try pop(); let a = try pop(); stack.append(.tuple([a, b]))  // TUPLE2
-            case 0x87: let c = try pop(); let b = try pop(); let a = try pop(); stack.append(.tuple([a, b, c]))  // TUPLE3
+            case 0x58: try push(.string(try readString(try length(UInt64(try reader.readUInt32())))))  // BINUNICODE
+            case 0x8C: try push(.string(try readString(Int(try reader.readUInt8()))))          // SHORT_BINUNICODE
+            case 0x8D: try push(.string(try readString(try length(try reader.readUInt64()))))  // BINUNICODE8
+            case 0x54: try push(.bytes(try reader.readBytes(try length(UInt64(try reader.readUInt32())))))  // BINSTRING
+            case 0x55: try push(.bytes(try reader.readBytes(Int(try reader.readUInt8()))))     // SHORT_BINSTRING
+            case 0x42: try push(.bytes(try reader.readBytes(try length(UInt64(try reader.readUInt32())))))  // BINBYTES
+            case 0x43: try push(.bytes(try reader.readBytes(Int(try reader.readUInt8()))))     // SHORT_BINBYTES
+            case 0x5D: try push(.list(PickleList()))                            // EMPTY_LIST
+            case 0x7D: try push(.dict(PickleDict()))                            // EMPTY_DICT
+            case 0x29: try push(.tuple([]))                                     // EMPTY_TUPLE
+            case 0x74: let items = try popToMark(); try pushContainer(.tuple(items.map(\.value)), of: items)  // TUPLE
+            case 0x85: let a = try popItem(); try pushContainer(.tuple([a.value]), of: [a])  // TUPLE1
+            case 0x86: let b = try popItem(); let a = try popItem(); try pushContainer(.tuple([a.value, b.value]), of: [a, b])  // TUPLE2
+            case 0x87: let c = try popItem(); let b = try popItem(); let a = try popItem(); try pushContainer(.tuple([a.value, b.value, c.value]), of: [a, b, c])  // TUPLE3
             case 0x6C:                                                               // LIST
-                let list = PickleList(); list.items = try popToMark(); stack.append(.list(list))
+                let items = try popToMark()
+                let list = PickleList(); list.items = items.map(\.value); try pushContainer(.list(list), of: items)
             case 0x64:                                                               // DICT
                 let items = try popToMark()
                 guard items.count % 2 == 0 else { throw fail("odd number of DICT items") }
                 let dict = PickleDict()
-                for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
-                stack.append(.dict(dict))
+                for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i].value, items[i + 1].value) }
+                try pushContainer(.dict(dict), of: items)
             case 0x61:                                                               // APPEND
-                let value = try pop()
+                let value = try popItem()
                 guard case .list(let list) = try top() else { throw fail("APPEND to a non-list") }
-                list.items.append(value)
+                try insert([value], into: .list(list))
+                list.items.append(value.value)
             case 0x65:                                                               // APPENDS
                 let items = try popToMark()
                 guard case .list(let list) = try top() else { throw fail("APPENDS to a non-list") }
-                list.items.append(contentsOf: items)
+                try insert(items, into: .list(list))
+                list.items.append(contentsOf: items.map(\.value))
             case 0x73:                                                               // SETITEM
-                let value = try pop(); let key = try pop()
+                let value = try popItem(); let key = try popItem()
                 try setItems(on: try top(), [key, value])
             case 0x75:                                                               // SETITEMS
                 let items = try popToMark()
@@ -233,26 +350,26 @@ struct Unpickler {
             case 0x71: try memoPut(Int(try reader.readUInt8()))                     // BINPUT
             case 0x72: try memoPut(Int(try reader.readUInt32()))                    // LONG_BINPUT
             case 0x94: try memoPut(memo.count)                                      // MEMOIZE
-            case 0x68: stack.append(try memoGet(Int(try reader.readUInt8())))       // BINGET
-            case 0x6A: stack.append(try memoGet(Int(try reader.readUInt32())))      // LONG_BINGET
+            case 0x68: try push(try memoGet(Int(try reader.readUInt8())))       // BINGET
+            case 0x6A: try push(try memoGet(Int(try reader.readUInt32())))      // LONG_BINGET
             case 0x63:                                                               // GLOBAL
                 let module = try reader.readLine()
                 let name = try reader.readLine()
-                stack.append(.global(module: module, name: name))
+                try push(.global(module: module, name: name))
             case 0x93:                                                               // STACK_GLOBAL
                 let name = try pop(); let module = try pop()
                 guard let m = module.string, let n = name.string else { throw fail("STACK_GLOBAL needs two strings") }
-                stack.append(.global(module: m, name: n))
+                try push(.global(module: m, name: n))
             case 0x51:                                                               // BINPERSID
-                stack.append(try persistentLoad(try pop()))
+                try push(try persistentLoad(try pop()))
             case 0x52:                                                               // REDUCE
                 let arguments = try pop(); let callable = try pop()
                 guard case .tuple(let args) = arguments else { throw fail("REDUCE arguments are not a tuple") }
-                stack.append(try reduce(callable, args))
+                try push(try reduce(callable, args))
             case 0x81:                                                               // NEWOBJ
                 let arguments = try pop(); let cls = try pop()
                 guard case .tuple(let args) = arguments else { throw fail("NEWOBJ arguments are not a tuple") }
-                stack.append(try reduce(cls, args))
+                try push(try reduce(cls, args))
             case 0x62:                                                               // BUILD
                 // Object state (an OrderedDict's `_metadata`, a placeholder's fields): not needed.
                 _ = try pop()
@@ -263,11 +380,12 @@ struct Unpickler {
         }
     }
 
-    private func setItems(on target: PickleValue, _ items: [PickleValue]) throws {
+    private func setItems(on target: PickleValue, _ items: [Item]) throws {
         guard items.count % 2 == 0 else { throw fail("odd number of SETITEMS items") }
         switch target {
         case .dict(let dict):
-            for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
+            try insert(items, into: target)
+            for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i].value, items[i + 1].value) }
         case .opaque:
             break   // e.g. a defaultdict of optimizer state: contents not needed
         default:

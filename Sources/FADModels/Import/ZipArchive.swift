@@ -1,3 +1,4 @@
+import FADArrays
 import Foundation
 
 /// A minimal reader for the zip container that `torch.save` writes by default.
@@ -10,9 +11,13 @@ struct ZipArchive {
     struct Entry {
         var name: String
         var method: UInt16
+        var flags: UInt16
+        var crc32: UInt32
         var compressedSize: Int
         var uncompressedSize: Int
         var localHeaderOffset: Int
+        /// Where the entry's (possibly compressed) bytes start, after its local header.
+        var dataStart: Int
     }
 
     let path: String
@@ -26,6 +31,11 @@ struct ZipArchive {
         data.count >= 4 && data.prefix(4).elementsEqual([0x50, 0x4B, 0x03, 0x04])
     }
 
+    /// Reads and checks the directory: every size and offset inside the file, names unique and
+    /// the same in the central directory and the local headers, and no two entries (nor an entry
+    /// and the central directory) sharing bytes. A zip that breaks any of these is not what
+    /// `torch.save` writes, and reading it would let two readers (or two entries) see different
+    /// bytes under one name.
     init(data: Data, path: String) throws {
         self.path = path
         self.data = data
@@ -60,16 +70,24 @@ struct ZipArchive {
             directorySize = try reader.int(fromUInt64At: record + 40)
             directoryOffset = try reader.int(fromUInt64At: record + 48)
         }
-        guard directoryOffset <= data.count, directorySize <= data.count - directoryOffset else {
+        guard CheckedSize.fits(offset: directoryOffset, count: directorySize, in: data.count) else {
             throw fail("central directory lies outside the file")
+        }
+        // Each central record takes at least 46 bytes: a count beyond that is a lie, refused
+        // before anything is sized by it.
+        guard entryCount <= directorySize / 46 else {
+            throw fail("\(entryCount) entries cannot fit a central directory of \(directorySize) bytes")
         }
 
         var entries: [Entry] = []
         var index: [String: Int] = [:]
         var cursor = directoryOffset
+        let directoryEnd = directoryOffset + directorySize
         for _ in 0..<entryCount {
             guard try reader.uint32(at: cursor) == 0x0201_4B50 else { throw fail("bad central directory entry at byte \(cursor)") }
+            let flags = try reader.uint16(at: cursor + 8)
             let method = try reader.uint16(at: cursor + 10)
+            let crc = try reader.uint32(at: cursor + 16)
             var compressed = Int(try reader.uint32(at: cursor + 20))
             var uncompressed = Int(try reader.uint32(at: cursor + 24))
             let nameLength = Int(try reader.uint16(at: cursor + 28))
@@ -92,10 +110,35 @@ struct ZipArchive {
                 }
                 extra += 4 + size
             }
-            index[name] = entries.count
-            entries.append(Entry(name: name, method: method, compressedSize: compressed,
-                                 uncompressedSize: uncompressed, localHeaderOffset: localOffset))
             cursor = extraEnd + commentLength
+            guard cursor <= directoryEnd else { throw fail("entry '\(name)' runs past the central directory") }
+            guard index[name] == nil else {
+                throw fail("two entries are named '\(name)' (a reader could take either)")
+            }
+            // The local header must name the same entry: readers that walk local headers would
+            // otherwise see another file than readers of the central directory.
+            guard try reader.uint32(at: localOffset) == 0x0403_4B50 else {
+                throw fail("entry '\(name)': no local header at byte \(localOffset)")
+            }
+            let localNameLength = Int(try reader.uint16(at: localOffset + 26))
+            let localExtraLength = Int(try reader.uint16(at: localOffset + 28))
+            guard try reader.bytes(at: localOffset + 30, count: localNameLength) == nameBytes else {
+                throw fail("entry '\(name)': the local header names another file")
+            }
+            let dataStart = localOffset + 30 + localNameLength + localExtraLength
+            guard CheckedSize.fits(offset: dataStart, count: compressed, in: data.count) else {
+                throw fail("entry '\(name)': data lies outside the file (truncated download?)")
+            }
+            index[name] = entries.count
+            entries.append(Entry(name: name, method: method, flags: flags, crc32: crc, compressedSize: compressed,
+                                 uncompressedSize: uncompressed, localHeaderOffset: localOffset, dataStart: dataStart))
+        }
+        // No two entries, and no entry and the central directory, may share bytes.
+        var spans = entries.map { (name: $0.name, range: $0.localHeaderOffset ..< ($0.dataStart + $0.compressedSize)) }
+        spans.append((name: "the central directory", range: directoryOffset ..< directoryEnd))
+        spans.sort { $0.range.lowerBound < $1.range.lowerBound }
+        for (a, b) in zip(spans, spans.dropFirst()) where b.range.lowerBound < a.range.upperBound {
+            throw fail("'\(a.name)' and '\(b.name)' overlap (bytes \(b.range.lowerBound)..<\(a.range.upperBound))")
         }
         self.entries = entries
         self.index = index
@@ -105,9 +148,8 @@ struct ZipArchive {
         index[name].map { entries[$0] }
     }
 
-    /// The bytes of a STORED entry, as a range of `data` (no copy).
+    /// The bytes of a STORED entry, as a range of `data` (no copy), after checking its CRC-32.
     func contents(of entry: Entry) throws -> Range<Int> {
-        var reader = ByteReader(data: data, path: path)
         func fail(_ reason: String) -> ModelError {
             ModelError(path: path, kind: .invalidWeights, reason: "zip entry '\(entry.name)': \(reason)")
         }
@@ -115,17 +157,55 @@ struct ZipArchive {
             let kind = entry.method == 8 ? "deflate-compressed" : "compressed with zip method \(entry.method)"
             throw fail("\(kind); only uncompressed (STORED) entries are supported, as torch.save writes them. Re-save the file with torch.save, or unzip and re-zip it with `zip -0`")
         }
-        let local = entry.localHeaderOffset
-        guard try reader.uint32(at: local) == 0x0403_4B50 else { throw fail("bad local header") }
-        let nameLength = Int(try reader.uint16(at: local + 26))
-        let extraLength = Int(try reader.uint16(at: local + 28))
-        let start = local + 30 + nameLength + extraLength
-        guard entry.compressedSize == entry.uncompressedSize, start <= data.count,
-              entry.uncompressedSize <= data.count - start else {
-            throw fail("data lies outside the file (truncated download?)")
+        guard entry.flags & 1 == 0 else { throw fail("encrypted entries are not supported") }
+        guard entry.compressedSize == entry.uncompressedSize else {
+            throw fail("a STORED entry of \(entry.compressedSize) bytes claims \(entry.uncompressedSize) uncompressed")
         }
-        reader.position = 0
-        return (data.startIndex + start)..<(data.startIndex + start + entry.uncompressedSize)
+        let range = (data.startIndex + entry.dataStart)..<(data.startIndex + entry.dataStart + entry.uncompressedSize)
+        let crc = data[range].withUnsafeBytes { CRC32.checksum($0) }
+        guard crc == entry.crc32 else {
+            throw fail(String(format: "CRC-32 mismatch (stored %08x, computed %08x): the file is corrupted", entry.crc32, crc))
+        }
+        return range
+    }
+}
+
+/// CRC-32 (ISO-HDLC, the zip one: reflected polynomial 0xEDB88320), slicing by 4 bytes.
+enum CRC32 {
+    /// Four 256-entry tables, one after the other.
+    private static let table: [UInt32] = {
+        var table = [UInt32](repeating: 0, count: 1024)
+        for n in 0..<256 {
+            var c = UInt32(n)
+            for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            table[n] = c
+        }
+        for k in 1..<4 {
+            for n in 0..<256 {
+                let previous = table[256 * (k - 1) + n]
+                table[256 * k + n] = (previous >> 8) ^ table[Int(previous & 0xFF)]
+            }
+        }
+        return table
+    }()
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        table.withUnsafeBufferPointer { t in
+            let count = bytes.count
+            var i = 0
+            while i + 4 <= count {
+                crc ^= UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+                crc = t[768 + Int(crc & 0xFF)] ^ t[512 + Int((crc >> 8) & 0xFF)]
+                    ^ t[256 + Int((crc >> 16) & 0xFF)] ^ t[Int(crc >> 24)]
+                i += 4
+            }
+            while i < count {
+                crc = t[Int((crc ^ UInt32(bytes[i])) & 0xFF)] ^ (crc >> 8)
+                i += 1
+            }
+        }
+        return crc ^ 0xFFFF_FFFF
     }
 }
 

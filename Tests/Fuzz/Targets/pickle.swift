@@ -1,0 +1,12 @@
+// libFuzzer target: legacy PyTorch checkpoints (concatenated pickles, then raw storages).
+import FADModels
+import Foundation
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
+    let data = bytes.map { Data(bytes: $0, count: count) } ?? Data()
+    guard let checkpoint = try? TorchCheckpoint(data: data, path: "fuzz-legacy.pth"),
+          let state = try? checkpoint.stateDict() else { return 0 }
+    for (name, tensor) in state { _ = try? tensor.floats(path: "fuzz-legacy.pth", name: name) }
+    return 0
+}
