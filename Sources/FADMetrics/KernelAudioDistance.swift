@@ -215,7 +215,9 @@ public struct KernelReference: Sendable {
             bData.withUnsafeBufferPointer { bp in
                 sums.withUnsafeMutableBufferPointer { buffer in
                     let out = buffer.baseAddress!
-                    let run: (Int) -> Void = { worker in
+                    // Not @Sendable (it captures the buffers' pointers), but safe to share: each
+                    // worker writes only its own tasks' slots and concurrentPerform returns after all ran.
+                    nonisolated(unsafe) let run: (Int) -> Void = { worker in
                         var scratch = [Double](repeating: 0, count: block * block)
                         var t = worker
                         while t < tasks.count {
@@ -245,7 +247,7 @@ public struct KernelReference: Sendable {
                             t += workers
                         }
                     }
-                    if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: run) }
+                    if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { run($0) } }
                 }
             }
         }

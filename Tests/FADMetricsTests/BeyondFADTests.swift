@@ -5,7 +5,8 @@ import XCTest
 import _FADTestSupport
 
 /// Values written by Tests/Fixtures/scripts/kad_mauve_prdc_fixtures.py from kadtk, mauve-text and prdc.
-private let beyond: [String: Any] = {
+// Immutable after its one initialisation; [String: Any] cannot be declared Sendable.
+nonisolated(unsafe) private let beyond: [String: Any] = {
     let data = try! Data(contentsOf: Fixtures.url("metrics/beyond_fad_reference.json"))
     return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
 }()

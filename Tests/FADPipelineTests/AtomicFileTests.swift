@@ -1,5 +1,6 @@
 import FADPipeline
 import Foundation
+import Synchronization
 import XCTest
 import _FADTestSupport
 
@@ -12,22 +13,19 @@ final class AtomicFileTests: XCTestCase {
         let url = dir.appendingPathComponent("sub/entry.npy")
         // Large enough (1 MiB) that a torn write would be caught between write calls.
         let payloads = (0..<4).map { k in Data(repeating: UInt8(0x41 + k), count: 1 << 20) }
-        let torn = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-        torn.initialize(to: 0)
-        defer { torn.deallocate() }
-        let lock = NSLock()
+        let torn = Mutex(0)
         DispatchQueue.concurrentPerform(iterations: 8) { worker in
             for _ in 0..<25 {
                 if worker < 4 {
                     do { try AtomicFile.write(payloads[worker], to: url) } catch {
-                        lock.lock(); torn.pointee += 1000; lock.unlock()
+                        torn.withLock { $0 += 1000 }
                     }
                 } else if let data = FileManager.default.contents(atPath: url.path) {
-                    if !payloads.contains(data) { lock.lock(); torn.pointee += 1; lock.unlock() }
+                    if !payloads.contains(data) { torn.withLock { $0 += 1 } }
                 }
             }
         }
-        XCTAssertEqual(torn.pointee, 0, "a write failed (+1000) or a reader saw a partial or mixed file (+1)")
+        XCTAssertEqual(torn.withLock { $0 }, 0, "a write failed (+1000) or a reader saw a partial or mixed file (+1)")
         XCTAssertTrue(payloads.contains(try Data(contentsOf: url)))
         // No temporary file is left behind.
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path), ["entry.npy"])
