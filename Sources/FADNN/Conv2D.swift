@@ -150,7 +150,7 @@ public struct Conv2D: Sendable {
     /// The convolution of an NHWC tensor: [N, H, W, inputChannels] -> [N, OH, OW, outputChannels].
     public func callAsFunction(_ input: Tensor) -> Tensor {
         let (n, oh, ow) = checkedGeometry(input)
-        var output = Tensor(shape: [n, oh, ow, outputChannels])
+        var output = Tensor(shape: [n, oh, ow, outputChannels], uninitialized: ())
         output.values.withUnsafeMutableBufferPointer { out in
             run(input, sink: .full(out.baseAddress!))
         }
@@ -162,7 +162,7 @@ public struct Conv2D: Sendable {
     /// [N, H, W, inputChannels] -> [N, OH, outputChannels].
     public func maxOverWidth(_ input: Tensor) -> Tensor {
         let (n, oh, _) = checkedGeometry(input)
-        var output = Tensor(shape: [n, oh, outputChannels])
+        var output = Tensor(shape: [n, oh, outputChannels], uninitialized: ())
         output.values.withUnsafeMutableBufferPointer { out in
             run(input, sink: .maxOverWidth(out.baseAddress!))
         }
@@ -307,6 +307,15 @@ public struct Conv2D: Sendable {
     private func epilogue(_ c: UnsafeMutablePointer<Float>, positions: Int) {
         applyEpilogue(c, positions: positions, channels: outputChannels, bias: bias, activation: activation,
                       postAffine: postAffine)
+    }
+}
+
+extension Tensor {
+    /// A tensor whose values the caller overwrites entirely before reading any (no zero fill:
+    /// for a layer's output that is a pass over megabytes saved).
+    init(shape: [Int], uninitialized: ()) {
+        let count = shape.reduce(1, *)
+        self.init(shape: shape, values: [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count })
     }
 }
 
