@@ -12,6 +12,13 @@
 // worker's kernels on one thread (`BLAS.withKernelThreads(1)`). The "tiles" column is one call
 // with each layer's GEMM tiles split over T threads, what a single long file gets.
 //
+// Reference environments (defaults of --tf-python / --torch-python; outside the repository):
+//   python3 -m venv /tmp/speed-tf && /tmp/speed-tf/bin/pip install tensorflow-cpu tf-keras librosa
+//     && /tmp/speed-tf/bin/pip install --no-deps musicnn
+//   python3 -m venv /tmp/speed-torch, with torch importable (a .pth file pointing at an existing
+//     torch venv will do), then pip install librosa torchlibrosa resampy; torchvggish 0.2 and
+//     panns_inference 0.1.1 unpacked under /tmp/torchdl (`pip download --no-deps`).
+//
 // The musicnn models use their released weights and a synthetic log-mel; VGGish and CNN14 use
 // arbitrary weights in the imported layout (speed does not depend on the values). %SGEMM counts
 // the direct convolution's FLOPs: Winograd layers do fewer, so the figure can pass 100 %.
