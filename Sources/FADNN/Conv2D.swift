@@ -31,7 +31,9 @@ public enum Padding: Sendable, Hashable {
 }
 
 /// A 2-D convolution over NHWC tensors, computed as im2col + SGEMM with a fused epilogue
-/// (bias, activation, then an optional per-channel affine: a BatchNorm that follows the activation).
+/// (bias, activation, then an optional per-channel affine: a BatchNorm that follows the activation),
+/// or, for 3x3 stride-1 kernels over 16+ channels, as Winograd F(2x2, 3x3) (`Winograd3x3`) with
+/// the same epilogue.
 ///
 /// The batch (all items, all positions) is cut into GEMM tiles of whole output rows, about
 /// `chunkFloats / K` positions each (clamped to 512...4096), whatever the batch boundaries: many
@@ -55,6 +57,20 @@ public struct Conv2D: Sendable {
     public var postAffine: ChannelAffine?
     /// Target im2col floats per GEMM tile (default 256 Ki floats = 1 MiB).
     public var chunkFloats: Int = 1 << 18
+    /// The Winograd-transformed kernel, for the 3x3 stride-1 convolutions it speeds up.
+    private var winograd: Winograd3x3?
+
+    /// How the convolution is computed.
+    public enum Algorithm: Sendable, Hashable {
+        /// Winograd F(2x2, 3x3) for 3x3 stride-1 kernels with 16+ input channels (and at most
+        /// 512 x 512 channel pairs), im2col + SGEMM otherwise.
+        case automatic
+        /// Always im2col + SGEMM (the direct sum; for comparisons).
+        case im2col
+    }
+    public var algorithm: Algorithm = .automatic
+    /// True when `algorithm` is `.automatic` and this convolution runs as Winograd F(2x2, 3x3).
+    public var usesWinograd: Bool { algorithm == .automatic && winograd != nil }
 
     /// A convolution from a TensorFlow-layout (HWIO) kernel.
     public init(hwio kernel: [Float], kernelHeight: Int, kernelWidth: Int, inputChannels: Int, outputChannels: Int,
@@ -74,6 +90,9 @@ public struct Conv2D: Sendable {
         self.bias = bias ?? [Float](repeating: 0, count: outputChannels)
         self.activation = activation
         self.postAffine = postAffine
+        self.winograd = nil
+        self.winograd = Winograd3x3.applies(to: self)
+            ? Winograd3x3(hwio: kernel, inputChannels: inputChannels, outputChannels: outputChannels) : nil
     }
 
     /// A convolution from a PyTorch-layout (OIHW) kernel, reordered once to HWIO.
@@ -110,6 +129,9 @@ public struct Conv2D: Sendable {
             for o in 0..<outputChannels { copy.weights[k * outputChannels + o] *= a.scale[o] }
         }
         for o in 0..<outputChannels { copy.bias[o] = bias[o] * a.scale[o] + a.shift[o] }
+        if winograd != nil {
+            copy.winograd = Winograd3x3(hwio: copy.weights, inputChannels: inputChannels, outputChannels: outputChannels)
+        }
         return copy
     }
 
@@ -128,7 +150,7 @@ public struct Conv2D: Sendable {
     /// The convolution of an NHWC tensor: [N, H, W, inputChannels] -> [N, OH, OW, outputChannels].
     public func callAsFunction(_ input: Tensor) -> Tensor {
         let (n, oh, ow) = checkedGeometry(input)
-        var output = Tensor(shape: [n, oh, ow, outputChannels])
+        var output = Tensor(shape: [n, oh, ow, outputChannels], uninitialized: ())
         output.values.withUnsafeMutableBufferPointer { out in
             run(input, sink: .full(out.baseAddress!))
         }
@@ -140,7 +162,7 @@ public struct Conv2D: Sendable {
     /// [N, H, W, inputChannels] -> [N, OH, outputChannels].
     public func maxOverWidth(_ input: Tensor) -> Tensor {
         let (n, oh, _) = checkedGeometry(input)
-        var output = Tensor(shape: [n, oh, outputChannels])
+        var output = Tensor(shape: [n, oh, outputChannels], uninitialized: ())
         output.values.withUnsafeMutableBufferPointer { out in
             run(input, sink: .maxOverWidth(out.baseAddress!))
         }
@@ -169,26 +191,61 @@ public struct Conv2D: Sendable {
         let k = kernelHeight * kernelWidth * cin
         let tilePositions = min(4096, max(512, chunkFloats / max(1, k)))
         let rowsPerTile = max(1, min(totalRows, tilePositions / ow))
+        if case .full(let out) = sink, algorithm == .automatic, let winograd {
+            input.values.withUnsafeBufferPointer { x in
+                winograd.run(x.baseAddress!, n: n, h: h, w: w, oh: oh, ow: ow, padTop: vertical.before,
+                             padLeft: horizontal.before, into: out) { c, positions in
+                    self.epilogue(c, positions: positions)
+                }
+            }
+            return
+        }
         let isPointwise = kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
             && vertical.before == 0 && horizontal.before == 0
+        // A [kh, 1] kernel over one input channel (musicnn's temporal convolutions): an im2col row
+        // would gather kh floats `w` apart, one at a time (measured ~20 % of the SGEMM rate).
+        // Built transposed instead, row ky of the [k, positions] matrix is whole input rows copied
+        // with memcpy, and the GEMM reads it as A^T.
+        let isColumnKernel = !isPointwise && kernelWidth == 1 && cin == 1 && strideWidth == 1
+            && horizontal.before == 0 && ow == w
         let workers = max(1, min(BLAS.threads, (totalRows + rowsPerTile - 1) / rowsPerTile))
-        var columns = [Float](repeating: 0, count: isPointwise ? 0 : workers * rowsPerTile * ow * k)
-        var scratch: [Float] = []
-        if case .maxOverWidth = sink { scratch = [Float](repeating: 0, count: workers * rowsPerTile * ow * cout) }
+        // Scratch is left uninitialised (every element is written before it is read): zero-filling
+        // megabytes per layer call costs as much as a small layer's GEMM.
+        let columnFloats = isPointwise ? 0 : workers * rowsPerTile * ow * k
+        var scratchFloats = 0
+        if case .maxOverWidth = sink { scratchFloats = workers * rowsPerTile * ow * cout }
+        let colBase = UnsafeMutablePointer<Float>.allocate(capacity: max(1, columnFloats))
+        let scratchBase = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchFloats))
+        defer { colBase.deallocate(); scratchBase.deallocate() }
 
         input.values.withUnsafeBufferPointer { xBuffer in
         weights.withUnsafeBufferPointer { wBuffer in
-        columns.withUnsafeMutableBufferPointer { colBuffer in
-        scratch.withUnsafeMutableBufferPointer { scratchBuffer in
             let x = xBuffer.baseAddress!
             BLAS.forEachTile(count: totalRows, tile: rowsPerTile) { tile, worker in
                 let m = tile.count * ow
                 let firstPosition = tile.lowerBound * ow
                 let a: UnsafePointer<Float>
+                var transposeA = false
                 if isPointwise {
                     a = x + firstPosition * cin
+                } else if isColumnKernel {
+                    let cols = colBase + worker * rowsPerTile * ow * k
+                    for ky in 0..<self.kernelHeight {
+                        for r in 0..<tile.count {
+                            let row = tile.lowerBound + r
+                            let iy = (row % oh) * self.strideHeight - vertical.before + ky
+                            let dst = cols + ky * m + r * ow
+                            if iy < 0 || iy >= h {
+                                dst.update(repeating: 0, count: ow)
+                            } else {
+                                dst.update(from: x + ((row / oh) * h + iy) * w, count: ow)
+                            }
+                        }
+                    }
+                    a = UnsafePointer(cols)
+                    transposeA = true
                 } else {
-                    let cols = colBuffer.baseAddress! + worker * rowsPerTile * ow * k
+                    let cols = colBase + worker * rowsPerTile * ow * k
                     for p in 0..<m {
                         let position = firstPosition + p
                         self.im2col(x, row: position / ow, ox: position % ow, oh: oh, h: h, w: w,
@@ -199,23 +256,28 @@ public struct Conv2D: Sendable {
                 let c: UnsafeMutablePointer<Float>
                 switch sink {
                 case .full(let out): c = out + firstPosition * cout
-                case .maxOverWidth: c = scratchBuffer.baseAddress! + worker * rowsPerTile * ow * cout
+                case .maxOverWidth: c = scratchBase + worker * rowsPerTile * ow * cout
                 }
-                BLAS.sgemm(m: m, n: cout, k: k, a: a, lda: k, b: wBuffer.baseAddress!, ldb: cout, c: c, ldc: cout)
-                self.epilogue(c, positions: m)
-                if case .maxOverWidth(let out) = sink {
+                BLAS.sgemm(m: m, n: cout, k: k, a: a, lda: transposeA ? m : k, transposeA: transposeA,
+                           b: wBuffer.baseAddress!, ldb: cout, c: c, ldc: cout)
+                switch sink {
+                case .full:
+                    self.epilogue(c, positions: m)
+                case .maxOverWidth(let out):
+                    // Row by row, so that the maximum reads the epilogue's output while in cache.
                     for r in 0..<tile.count {
                         let dst = out + (tile.lowerBound + r) * cout
                         let src = c + r * ow * cout
+                        self.epilogue(src, positions: ow)
                         for o in 0..<cout { dst[o] = src[o] }
                         for p in 1..<max(1, ow) {
                             let s = src + p * cout
-                            for o in 0..<cout where s[o] > dst[o] { dst[o] = s[o] }
+                            for o in 0..<cout { dst[o] = s[o] > dst[o] ? s[o] : dst[o] }
                         }
                     }
                 }
             }
-        }}}}
+        }}
     }
 
     /// Writes the im2col row (k values) of output position (row = n * oh + y, ox).
@@ -245,6 +307,15 @@ public struct Conv2D: Sendable {
     private func epilogue(_ c: UnsafeMutablePointer<Float>, positions: Int) {
         applyEpilogue(c, positions: positions, channels: outputChannels, bias: bias, activation: activation,
                       postAffine: postAffine)
+    }
+}
+
+extension Tensor {
+    /// A tensor whose values the caller overwrites entirely before reading any (no zero fill:
+    /// for a layer's output that is a pass over megabytes saved).
+    init(shape: [Int], uninitialized: ()) {
+        let count = shape.reduce(1, *)
+        self.init(shape: shape, values: [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count })
     }
 }
 

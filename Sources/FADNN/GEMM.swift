@@ -16,7 +16,10 @@ import Foundation
 /// count, hence bit-identical results (checked by `FADNNTests` for 1, 2 and 3 workers).
 public enum BLAS {
     private static let serialise: Void = { openblas_set_num_threads(1) }()
-    nonisolated(unsafe) private static var workerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    private static let defaultWorkers = WorkerSetting(max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// The kernel worker count bound by `withKernelThreads` for the code running inside it.
+    @TaskLocal private static var boundWorkers: Int?
 
     /// Makes OpenBLAS serial now, for every later BLAS and LAPACK call of the process. FADNN does
     /// it on first use; code that computes statistics or metrics without running a model first
@@ -24,11 +27,21 @@ public enum BLAS {
     /// way as in a run that did run the model.
     public static func makeSerial() { _ = serialise }
 
-    /// Worker threads FADNN runs its GEMM tiles on (process-wide; default: the active processor
-    /// count). Results are bit-identical for any value.
+    /// Worker threads FADNN splits one layer's GEMM tiles over (process-wide default; default: the
+    /// active processor count). Inside `withKernelThreads` the bound count applies instead.
+    /// Results are bit-identical for any value.
     public static var threads: Int {
-        get { _ = serialise; return workerCount }
-        set { _ = serialise; workerCount = max(1, newValue) }
+        get { _ = serialise; return boundWorkers ?? defaultWorkers.value }
+        set { _ = serialise; defaultWorkers.value = max(1, newValue) }
+    }
+
+    /// Runs `body` with FADNN's kernels on `count` worker threads for the calls made from it (on
+    /// this thread or task), leaving other threads' setting alone. A pipeline that already runs
+    /// one file per core binds 1 here: per-layer tile splitting then only adds synchronisation.
+    /// Tiles never depend on the count, so neither do the results.
+    public static func withKernelThreads<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
+        _ = serialise
+        return try $boundWorkers.withValue(max(1, count), operation: body)
     }
 
     /// C[m, n] = alpha * op(A) op(B) + beta * C, row-major, computed by one serial OpenBLAS call.
@@ -68,6 +81,7 @@ public enum BLAS {
     /// scratch). The tiles do not depend on the worker count. Returns when all are done.
     public static func forEachTile(count: Int, tile: Int, _ body: (Range<Int>, Int) -> Void) {
         guard count > 0 else { return }
+        _ = serialise
         let tile = max(1, tile)
         let tiles = (count + tile - 1) / tile
         let workers = min(threads, tiles)
@@ -83,5 +97,18 @@ public enum BLAS {
             }
             if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { run($0) } }
         }
+    }
+}
+
+/// The process-wide default worker count: written rarely (start-up, benchmarks, tests), read by
+/// every layer from any thread.
+private final class WorkerSetting: @unchecked Sendable {
+    // @unchecked: `stored` is only touched under `lock`.
+    private let lock = NSLock()
+    private var stored: Int
+    init(_ value: Int) { stored = value }
+    var value: Int {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }

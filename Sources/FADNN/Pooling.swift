@@ -18,7 +18,11 @@ public enum Pool2D {
         let n = input.shape[0], h = input.shape[1], w = input.shape[2], c = input.shape[3]
         let oh = h >= window.0 ? (h - window.0) / stride.0 + 1 : 0
         let ow = w >= window.1 ? (w - window.1) / stride.1 + 1 : 0
-        var output = Tensor(shape: [n, oh, ow, c])
+        // Every element is written below: no zero fill.
+        let count = n * oh * ow * c
+        var output = Tensor(shape: [n, oh, ow, c], values: [Float](unsafeUninitializedCapacity: count) { _, initialized in
+            initialized = count
+        })
         let scale = 1 / Float(window.0 * window.1)
         input.values.withUnsafeBufferPointer { x in
             output.values.withUnsafeMutableBufferPointer { y in
@@ -27,12 +31,14 @@ public enum Pool2D {
                     for oy in 0..<oh {
                         for ox in 0..<ow {
                             let first = x.baseAddress! + ((item * h + oy * stride.0) * w + ox * stride.1) * c
-                            for o in 0..<c { dst[o] = first[o] }
+                            dst.update(from: first, count: c)
+                            // One branch-free loop per kind (the compiler vectorises it); the
+                            // window is visited in the same order for both, first element first.
                             for dy in 0..<window.0 {
                                 for dx in 0..<window.1 where dy != 0 || dx != 0 {
                                     let src = first + (dy * w + dx) * c
                                     switch kind {
-                                    case .max: for o in 0..<c where src[o] > dst[o] { dst[o] = src[o] }
+                                    case .max: for o in 0..<c { dst[o] = src[o] > dst[o] ? src[o] : dst[o] }
                                     case .average: for o in 0..<c { dst[o] += src[o] }
                                     }
                                 }

@@ -12,8 +12,13 @@ public struct FileEmbeddings: Sendable {
 }
 
 /// Turns audio files into embeddings with one model: decode -> resample -> front end -> CNN,
-/// consulting the content-addressed cache first, over several threads, delivering results in
-/// file order.
+/// consulting the content-addressed cache first, delivering results in file order.
+///
+/// `threads` is the one thread setting of a run: that many files are in flight at once, each on
+/// its own worker from decoding to the last layer with FADNN's kernels on one thread, so one
+/// file's decoding and front end overlap with the others' inference (see `orderedParallelMap`;
+/// the last files of a set share the idle workers' kernel threads). OpenBLAS itself stays serial
+/// (`BLAS`). The embeddings are bit-identical for any `threads`.
 public final class EmbeddingExtractor: Sendable {
     public let model: AudioEmbeddingModel
     public let layers: [String]

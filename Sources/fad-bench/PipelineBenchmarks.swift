@@ -9,6 +9,12 @@ import Foundation
 /// Wesnoth soundtrack (Ogg Vorbis, 44.1 kHz stereo, as users' files are) when the Debian package
 /// is installed, else synthetic 44.1 kHz stereo WAV files.
 ///
+/// Against the model alone: the same clips' log-mels computed beforehand (untimed), then only
+/// the CNN on them with the same scheduling (a file per worker, one-thread kernels): the cold
+/// pass's rate over that one is how much of the model's throughput the whole pipeline keeps
+/// (issue 17's target: within 10 %). Then `model / cold` shows the decode + resample + front-end
+/// share that did not overlap with inference.
+///
 /// Memory: run once with --clips 100 and once with --clips 1000 (warm) and compare the peaks;
 /// FAD keeps no per-file data, so the peak must not grow with the number of files.
 func runPipelineBenchmarks(arguments: [String]) throws {
@@ -37,14 +43,62 @@ func runPipelineBenchmarks(arguments: [String]) throws {
                                statisticsMetadata: StatisticsMetadata(model: model, layer: loaded.descriptor.defaultLayer, frontEnd: loaded.descriptor.processingDescription, files: 0),
                                quiet: true)
     print("pipeline: \(clips) clips x \(seconds) s, model \(model), \(threads) thread(s)")
+    var modelOnly: (wall: Double, cpu: Double)?
+    if let rate = try modelOnlyRate(loaded, folder: audio, threads: threads) {
+        modelOnly = rate
+        print(String(format: "  model only (log-mels precomputed, file per worker): %.0f audio-s/s, %.1f audio-s per CPU-s", rate.wall, rate.cpu))
+    }
     for pass in ["cold", "warm", "warm"] {
         let start = Date()
+        let cpuStart = processCPUSeconds()
         let set = try analyzer.analyze(audio.path, request: AnalysisRequest())
         let elapsed = Date().timeIntervalSince(start)
+        let cpu = processCPUSeconds() - cpuStart
         let audioSeconds = Double(clips * seconds)
         print(String(format: "  %@: %.2f s, %.1f files/s, %.0f audio-s/s, %d frames, %d cached, peak RSS %.0f MiB",
                      pass, elapsed, Double(clips) / elapsed, audioSeconds / elapsed, set.frameCount, set.cachedFiles, peakResidentMiB()))
+        if pass == "cold", let modelOnly {
+            print(String(format: "  cold pass = %.0f %% of the model-only rate by wall clock, %.0f %% per CPU-second (%.1f audio-s per CPU-s)",
+                         100 * audioSeconds / elapsed / modelOnly.wall, 100 * audioSeconds / cpu / modelOnly.cpu, audioSeconds / cpu))
+        }
     }
+}
+
+/// The CNN's rate alone on the folder's clips (musicnn and musicnn-VGG models; nil for others).
+private func modelOnlyRate(_ model: AudioEmbeddingModel, folder: URL, threads: Int) throws -> (wall: Double, cpu: Double)? {
+    let analyze: (Matrix<Float>) throws -> Void
+    let frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)?
+    if let m = model as? MusiCNN {
+        frontEnd = m.frontEnd
+        analyze = { _ = try m.analyze(logMel: $0, layers: [m.descriptor.defaultLayer == "logits" ? "max_pool" : m.descriptor.defaultLayer]) }
+    } else if let m = model as? MusicnnVGG {
+        frontEnd = m.frontEnd
+        analyze = { _ = try m.analyze(logMel: $0, layers: ["pool5"]) }
+    } else {
+        return nil
+    }
+    guard let frontEnd else { return nil }
+    let loader = AudioLoader(targetSampleRate: model.descriptor.sampleRate, quality: .kaiserPolyphase)
+    let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+        .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.path < $1.path }
+    var audioSeconds = 0.0
+    let logMels = try files.map { url -> Matrix<Float> in
+        let samples = try loader.load(url)
+        audioSeconds += Double(samples.count) / Double(model.descriptor.sampleRate)
+        return try frontEnd(samples)
+    }
+    let lock = NSLock()
+    var next = 0
+    let start = Date()
+    let cpuStart = processCPUSeconds()
+    DispatchQueue.concurrentPerform(iterations: max(1, threads)) { _ in
+        while true {
+            lock.lock(); let i = next; next += 1; lock.unlock()
+            if i >= logMels.count { return }
+            try? BLAS.withKernelThreads(1) { try analyze(logMels[i]) }
+        }
+    }
+    return (audioSeconds / Date().timeIntervalSince(start), audioSeconds / (processCPUSeconds() - cpuStart))
 }
 
 struct CommandLineError: Error, CustomStringConvertible {

@@ -59,9 +59,10 @@ def main():
     starts = [i * N_FRAMES for i in range(args.windows)]
     assert starts[-1] + N_FRAMES <= log_mel.shape[0], "input too short for --windows"
     batch = np.stack([log_mel[s:s + N_FRAMES] for s in starts])
-    result = {"numpy_sgemm_2048_gflops": sgemm_gflops(), "graph": {}, "extractor": {}}
+    result = {"numpy_sgemm_2048_gflops": sgemm_gflops(), "graph": {}, "graph_cpu": {}, "extractor": {}}
     for model in args.models.split(","):
         result["graph"][model] = {}
+        result["graph_cpu"][model] = {}
         for threads in [int(t) for t in args.threads.split(",")]:
             graph = tf.Graph()
             with graph.as_default():
@@ -80,11 +81,15 @@ def main():
                         sess.run(fetch, feed_dict={x: batch[i:i + args.batch], is_training: False})
                 run()  # warm-up
                 times = []
+                cpu_start = time.process_time()
                 for _ in range(args.repeats):
                     start = time.perf_counter()
                     run()
                     times.append(time.perf_counter() - start)
+                cpu = time.process_time() - cpu_start
             result["graph"][model][str(threads)] = len(batch) / statistics.median(times)
+            # Windows per CPU-second of the process (all threads): robust to other processes' load.
+            result["graph_cpu"][model][str(threads)] = len(batch) * args.repeats / cpu
             print(model, threads, result["graph"][model][str(threads)], file=sys.stderr)
     if args.extractor_file:
         from musicnn.extractor import extractor

@@ -5,6 +5,8 @@ on the same shapes as the Swift benchmark, and prints one JSON line of median se
   vggish_batch   VGGish network on [batch, 1, 96, 64] log-mel examples
   cnn14_logmel   CNN14 network (bn0 .. fc_audioset) on one [1, 1, frames, 64] log-mel
   cnn14_clip     CNN14 including torchlibrosa's front end on one waveform clip
+and NAME_cpu: the process CPU seconds per call (all threads), robust to other processes' load.
+Needs torchlibrosa, librosa and resampy importable (panns_inference imports them).
 Usage: torch_models_bench.py --batch 32 --frames 1001 --samples 320000 --runs 5 --threads 2
 """
 import argparse
@@ -39,14 +41,21 @@ from panns_inference.models import Cnn14  # noqa: E402
 sys.stdout = stdout
 
 
-def median_time(fn):
+cpu_seconds = {}
+
+
+def median_time(fn, name):
+    """Median wall seconds of one call; the mean process CPU seconds per call (all threads,
+    robust to other processes' load) go to cpu_seconds[name]."""
     with torch.no_grad():
         fn()  # warm-up
         times = []
+        cpu = time.process_time()
         for _ in range(a.runs):
             t = time.perf_counter()
             fn()
             times.append(time.perf_counter() - t)
+        cpu_seconds[name] = (time.process_time() - cpu) / a.runs
     return statistics.median(times)
 
 
@@ -66,9 +75,11 @@ def cnn14_from_logmel(x):
     return torch.sigmoid(cnn.fc_audioset(F.relu(cnn.fc1(x))))
 
 
-print(json.dumps({
+result = {
     "torch": torch.__version__, "threads": a.threads,
-    "vggish_batch": median_time(lambda: vgg(examples)),
-    "cnn14_logmel": median_time(lambda: cnn14_from_logmel(logmel)),
-    "cnn14_clip": median_time(lambda: cnn(wave)),
-}))
+    "vggish_batch": median_time(lambda: vgg(examples), "vggish_batch"),
+    "cnn14_logmel": median_time(lambda: cnn14_from_logmel(logmel), "cnn14_logmel"),
+    "cnn14_clip": median_time(lambda: cnn(wave), "cnn14_clip"),
+}
+result.update({name + "_cpu": seconds for name, seconds in cpu_seconds.items()})
+print(json.dumps(result))
