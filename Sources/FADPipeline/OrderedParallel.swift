@@ -24,7 +24,7 @@ func orderedParallelMap<T>(count: Int, threads: Int, lookahead: Int? = nil,
     let workers = min(budget, count)
     let window = max(workers, lookahead ?? 2 * workers)
     /// Kernel threads for item `index`: the whole budget shared by the items still to start.
-    func kernelThreads(_ index: Int) -> Int { max(1, budget / min(workers, count - index)) }
+    @Sendable func kernelThreads(_ index: Int) -> Int { max(1, budget / min(workers, count - index)) }
     if workers == 1 {
         for i in 0..<count { deliver(i, BLAS.withKernelThreads(kernelThreads(i)) { work(i) }) }
         return

@@ -30,12 +30,12 @@ import FADNN
 
 /// One model as the benchmark runs it: `run` computes one batch (`audioSeconds` of audio,
 /// `flops` direct FLOPs) and returns nothing.
-private struct BenchModel {
+private struct BenchModel: Sendable {
     let name: String
     let audioSeconds: Double
     let flops: Double
     let reference: String
-    let run: () -> Void
+    let run: @Sendable () -> Void
 }
 
 func runModelBenchmarks(arguments: [String]) throws {

@@ -1,5 +1,6 @@
 import FAD
 import Foundation
+import Synchronization
 
 /// `fad-bench pipeline [--clips N] [--seconds S] [--threads T] [--work DIR]`
 ///
@@ -66,7 +67,7 @@ func runPipelineBenchmarks(arguments: [String]) throws {
 
 /// The CNN's rate alone on the folder's clips (musicnn and musicnn-VGG models; nil for others).
 private func modelOnlyRate(_ model: AudioEmbeddingModel, folder: URL, threads: Int) throws -> (wall: Double, cpu: Double)? {
-    let analyze: (Matrix<Float>) throws -> Void
+    let analyze: @Sendable (Matrix<Float>) throws -> Void
     let frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)?
     if let m = model as? MusiCNN {
         frontEnd = m.frontEnd
@@ -87,13 +88,12 @@ private func modelOnlyRate(_ model: AudioEmbeddingModel, folder: URL, threads: I
         audioSeconds += Double(samples.count) / Double(model.descriptor.sampleRate)
         return try frontEnd(samples)
     }
-    let lock = NSLock()
-    var next = 0
+    let next = Mutex(0)
     let start = Date()
     let cpuStart = processCPUSeconds()
     DispatchQueue.concurrentPerform(iterations: max(1, threads)) { _ in
         while true {
-            lock.lock(); let i = next; next += 1; lock.unlock()
+            let i = next.withLock { i in defer { i += 1 }; return i }
             if i >= logMels.count { return }
             try? BLAS.withKernelThreads(1) { try analyze(logMels[i]) }
         }
