@@ -67,11 +67,27 @@ public enum AtomicFile {
         } catch {
             // Lost a race with another creator: fine as long as the folder is there now.
             if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue { return }
-            throw WriteError(path: folder.path, reason: "cannot create the folder (\(error.localizedDescription))")
+            throw WriteError(path: folder.path, reason: "cannot create the folder (\(obstacle(creating: folder) ?? "\(error)"))")
         }
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    /// Why `folder` cannot be created, in plain words: the nearest existing ancestor is not a
+    /// folder, or is not writable (Foundation's own error says only "error 512").
+    private static func obstacle(creating folder: URL) -> String? {
+        var ancestor = folder.deletingLastPathComponent()
+        while ancestor.path != "/" {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory) {
+                if !isDirectory.boolValue { return "\(ancestor.path) is not a folder" }
+                if access(ancestor.path, W_OK) != 0 { return "\(ancestor.path) is not writable" }
+                return nil
+            }
+            ancestor = ancestor.deletingLastPathComponent()
+        }
+        return nil
+    }
 }
 
 /// `write(2)`, named apart from ``AtomicFile/write(_:to:)``.

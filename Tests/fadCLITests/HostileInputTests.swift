@@ -242,13 +242,19 @@ final class HostileInputTests: XCTestCase {
 
     func testEveryWriteFailureExits74() throws {
         let set = try goodSet("set")
-        try fad(["stats", "save", set.path, "-o", "/nonexistent/dir/x.fadstats"], status: 74, naming: ["/nonexistent/dir/x.fadstats"])
+        // Missing parent folders are created (array jobs write into fresh folders), so the
+        // unwritable place is under a regular file: not even root can create a folder there.
+        let blocker = work.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: blocker)
+        let badStats = blocker.appendingPathComponent("dir/x.fadstats").path
+        try fad(["stats", "save", set.path, "-o", badStats], status: 74, naming: [badStats, "\(blocker.path) is not a folder"])
         let good = try savedStatistics()
-        try fad(["stats", "merge", good.path, good.path, "-o", "/nonexistent/dir/m.fadstats"], status: 74, naming: ["/nonexistent/dir/m.fadstats"])
+        let badMerge = blocker.appendingPathComponent("dir/m.fadstats").path
+        try fad(["stats", "merge", good.path, good.path, "-o", badMerge], status: 74, naming: [badMerge])
         let audio = Fixtures.repositoryRoot.appendingPathComponent("Examples/reference")
         let clip = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: audio.path).sorted().first)
         try fad(["embed", audio.appendingPathComponent(clip).path, "-o", "/dev/null/out", "--no-cache"], status: 74,
-                naming: ["/dev/null/out: cannot write (Not a directory)"])
+                naming: ["/dev/null/out", "/dev/null is not a folder"])
         try fad(["embed", audio.appendingPathComponent(clip).path, "-o", work.path, "--cache-dir", "/dev/null/cache"], status: 74,
                 naming: ["/dev/null/cache"])
     }
