@@ -191,14 +191,25 @@ extension NPYArray {
                 case .float16: raw.storeBytes(of: floatToHalf(Float(v)).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
                 case .float32: raw.storeBytes(of: Float(v).bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
                 case .float64: raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
-                case .int32: raw.storeBytes(of: Int32(v).littleEndian, toByteOffset: 4 * i, as: Int32.self)
-                case .int64: raw.storeBytes(of: Int64(v).littleEndian, toByteOffset: 8 * i, as: Int64.self)
-                case .uint8, .bool: raw[i] = UInt8(v)
+                case .int32: raw.storeBytes(of: Self.saturating(v, as: Int32.self).littleEndian, toByteOffset: 4 * i, as: Int32.self)
+                case .int64: raw.storeBytes(of: Self.saturating(v, as: Int64.self).littleEndian, toByteOffset: 8 * i, as: Int64.self)
+                case .uint8: raw[i] = Self.saturating(v, as: UInt8.self)
+                case .bool: raw[i] = v != 0 && !v.isNaN ? 1 : 0
                 }
             }
         }
         out.append(contentsOf: body)
         return out
+    }
+
+    /// `value` truncated to an integer type, saturating at its bounds, NaN as 0. Values read from
+    /// an int64 file can round up to 2^63 as Doubles (found by fuzzing: `Int64(2^63)` traps), and
+    /// values set by callers may be anything.
+    static func saturating<I: FixedWidthInteger>(_ value: Double, as: I.Type) -> I {
+        if value.isNaN { return 0 }
+        if value >= Double(I.max) { return I.max }
+        if value <= Double(I.min) { return I.min }
+        return I(value)
     }
 
     /// Writes the array atomically (to a temporary file in the same folder, then renamed), so a

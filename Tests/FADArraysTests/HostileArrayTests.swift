@@ -50,6 +50,22 @@ final class HostileArrayTests: XCTestCase {
         }
     }
 
+    /// Found by the npy fuzz target: an int64 array holding Int64.max widens to the Double 2^63,
+    /// which `Int64(_:)` refused with a trap when the array was encoded again.
+    func testIntegerArraysEncodeWhateverTheyHold() throws {
+        let crash = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fuzz/Corpus/npy/crash-int64-max-encode.npy")
+        if let array = try? NPYArray.decode(try Data(contentsOf: crash)) { _ = array.encoded() }
+        let wide = NPYArray(shape: [5], dtype: .int64, values: [0x1p63, -0x1p64, .nan, .infinity, -3.7])
+        XCTAssertEqual(try NPYArray.decode(wide.encoded()).values, [Double(Int64.max), Double(Int64.min), 0, Double(Int64.max), -3])
+        let narrow = NPYArray(shape: [4], dtype: .int32, values: [1e10, -1e10, .nan, 7.9])
+        XCTAssertEqual(try NPYArray.decode(narrow.encoded()).values, [Double(Int32.max), Double(Int32.min), 0, 7])
+        let bytes = NPYArray(shape: [4], dtype: .uint8, values: [300, -1, .nan, 2.5])
+        XCTAssertEqual(try NPYArray.decode(bytes.encoded()).values, [255, 0, 0, 2])
+        let flags = NPYArray(shape: [3], dtype: .bool, values: [2, 0, .nan])
+        XCTAssertEqual(try NPYArray.decode(flags.encoded()).values, [1, 0, 0])
+    }
+
     func testEmbeddingFramesRefusesWhatACacheEntryMustNotBe() throws {
         XCTAssertNotNil(NPYArray(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6]).embeddingFrames())
         XCTAssertNil(NPYArray(shape: [5, 0], floats: []).embeddingFrames())
