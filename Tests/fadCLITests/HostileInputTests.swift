@@ -247,10 +247,11 @@ final class HostileInputTests: XCTestCase {
         let blocker = work.appendingPathComponent("a-file")
         try Data("x".utf8).write(to: blocker)
         let badStats = blocker.appendingPathComponent("dir/x.fadstats").path
-        try fad(["stats", "save", set.path, "-o", badStats], status: 74, naming: [badStats, "\(blocker.path) is not a folder"])
+        let badFolder = blocker.appendingPathComponent("dir").path
+        try fad(["stats", "save", set.path, "-o", badStats], status: 74, naming: [badFolder, "\(blocker.path) is not a folder"])
         let good = try savedStatistics()
         let badMerge = blocker.appendingPathComponent("dir/m.fadstats").path
-        try fad(["stats", "merge", good.path, good.path, "-o", badMerge], status: 74, naming: [badMerge])
+        try fad(["stats", "merge", good.path, good.path, "-o", badMerge], status: 74, naming: [badFolder])
         let audio = Fixtures.repositoryRoot.appendingPathComponent("Examples/reference")
         let clip = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: audio.path).sorted().first)
         try fad(["embed", audio.appendingPathComponent(clip).path, "-o", "/dev/null/out", "--no-cache"], status: 74,
