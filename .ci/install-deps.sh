@@ -4,7 +4,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # libcurl4-openssl-dev: install.sh links the Swift runtime (and Foundation's libcurl user) in.
-packages=(pkg-config libsndfile1-dev libfftw3-dev libsamplerate0-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev)
+packages=(pkg-config time libsndfile1-dev libfftw3-dev libsamplerate0-dev libopenblas-dev liblapacke-dev libcurl4-openssl-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
