@@ -33,11 +33,22 @@ build_module() {
         -emit-object -o "$modules/$name.o" -I "$modules" "$@" "${sources[@]}"
 }
 
+# The C target that compiles the shipped model files in (C23 #embed): an object beside the
+# Swift modules' objects, and the module map SwiftPM would synthesise for its include/ folder.
+build_embedded_models() {
+    echo "fuzz.sh: compiling CEmbeddedModels" >&2
+    mkdir -p "$modules/CEmbeddedModels"
+    printf 'module CEmbeddedModels {\n    header "%s"\n    export *\n}\n' \
+        "$root/Sources/CEmbeddedModels/include/CEmbeddedModels.h" > "$modules/CEmbeddedModels/module.modulemap"
+    clang -std=c23 -O1 -c -I "$root/Sources/CEmbeddedModels/include" \
+        "$root/Sources/CEmbeddedModels/EmbeddedModels.c" -o "$modules/CEmbeddedModels.o"
+}
+
 # All modules are rebuilt when any of their sources (or this script) changed: simple, and the
 # sanitized objects never mix two versions of the code.
 build_modules() {
     local hash
-    hash=$( (cat "$0"; find "$root"/Sources/{FADArrays,FADNN,FADStats,FADFeatures,FADAudio,FADModels} -name '*.swift' \
+    hash=$( (cat "$0"; find "$root"/Sources/{FADArrays,FADNN,FADStats,FADFeatures,FADAudio,FADModels,CEmbeddedModels} -name '*.[swifch]*' \
         | sort | xargs cat) | sha256sum | cut -c1-16)
     [[ -f $modules/stamp && $(cat "$modules/stamp") == "$hash" ]] && return
     rm -f "$modules/stamp"
@@ -46,8 +57,9 @@ build_modules() {
     build_module FADStats -I "$root/Sources/COpenBLAS" "${blas[@]}"
     build_module FADFeatures -I "$root/Sources/CFFTW"
     build_module FADAudio -I "$root/Sources/CSndFile" -I "$root/Sources/CSampleRate" "${sndfile[@]}"
+    build_embedded_models
     build_module FADModels -I "$root/Sources/COpenBLAS" -I "$root/Sources/CFFTW" -I "$root/Sources/CSndFile" \
-        -I "$root/Sources/CSampleRate" "${blas[@]}" "${sndfile[@]}"
+        -I "$root/Sources/CSampleRate" -I "$modules/CEmbeddedModels" "${blas[@]}" "${sndfile[@]}"
     echo "$hash" > "$modules/stamp"
 }
 
@@ -60,7 +72,7 @@ build_target() {
         return
     fi
     echo "fuzz.sh: linking fuzz-$target" >&2
-    swiftc "${flags[@]}" -module-name "FuzzTarget" -I "$modules" -I "$root/Sources/COpenBLAS" -I "$root/Sources/CFFTW" \
+    swiftc "${flags[@]}" -module-name "FuzzTarget" -I "$modules" -I "$modules/CEmbeddedModels" -I "$root/Sources/COpenBLAS" -I "$root/Sources/CFFTW" \
         -I "$root/Sources/CSndFile" -I "$root/Sources/CSampleRate" "${blas[@]}" "${sndfile[@]}" \
         "$source" "$modules"/*.o \
         $(pkg-config --libs openblas fftw3f sndfile samplerate) -o "$binary"
