@@ -258,20 +258,8 @@ public struct KernelReference: Sendable {
 
 /// Rows (all, or the listed ones) minus `mean`, in `Double`, with their squared norms.
 private func centred(_ m: Matrix<Float>, mean: [Double], rows: [Int]?) -> ([Double], [Double]) {
-    let d = m.columns
-    let list = rows ?? Array(0..<m.rows)
-    var out = [Double](repeating: 0, count: list.count * d)
-    var norms = [Double](repeating: 0, count: list.count)
-    for (k, r) in list.enumerated() {
-        var s = 0.0
-        for j in 0..<d {
-            let v = Double(m.values[r * d + j]) - mean[j]
-            out[k * d + j] = v
-            s += v * v
-        }
-        norms[k] = s
-    }
-    return (out, norms)
+    let c = CentredRows(m, mean: mean, rows: rows)
+    return (c.values, c.norms)
 }
 
 /// The median pairwise Euclidean distance of the rows of `matrix`, as kadtk's

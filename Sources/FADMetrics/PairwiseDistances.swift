@@ -10,19 +10,22 @@ struct CentredRows {
     var rows: Int
     var columns: Int
 
-    init(_ m: Matrix<Float>, mean: [Double]) {
-        rows = m.rows
-        columns = m.columns
-        values = [Double](repeating: 0, count: rows * columns)
-        norms = [Double](repeating: 0, count: rows)
-        for i in 0..<rows {
+    /// The rows of `m` listed in `rows` (all when nil), in that order, centred on `mean`.
+    init(_ m: Matrix<Float>, mean: [Double], rows selection: [Int]? = nil) {
+        let d = m.columns
+        let list = selection ?? Array(0..<m.rows)
+        rows = list.count
+        columns = d
+        values = [Double](repeating: 0, count: list.count * d)
+        norms = [Double](repeating: 0, count: list.count)
+        for (k, r) in list.enumerated() {
             var s = 0.0
-            for j in 0..<columns {
-                let v = Double(m.values[i * columns + j]) - mean[j]
-                values[i * columns + j] = v
+            for j in 0..<d {
+                let v = Double(m.values[r * d + j]) - mean[j]
+                values[k * d + j] = v
                 s += v * v
             }
-            norms[i] = s
+            norms[k] = s
         }
     }
 
