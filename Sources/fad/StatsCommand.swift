@@ -45,13 +45,7 @@ struct Stats: ParsableCommand {
                     // The same digest a merge of this set's shards records, so the two compare equal.
                     statistics.metadata.extra["setDigest"] = ShardSelection.setDigest(files)
                 }
-                do {
-                    let url = URL(fileURLWithPath: output)
-                    try AtomicFile.createDirectory(url.deletingLastPathComponent())
-                    try statistics.write(to: url)
-                } catch {
-                    throw CommandError(description: "\(error)", exitCode: FADExitCode.io)
-                }
+                try writeStatistics(statistics, to: output)
                 if !runOptions.quiet {
                     let part = shard.map { " (shard \($0) of \(session.shards[input]!.setFiles) files)" } ?? ""
                     FileHandle.standardError.write(Data("fad: \(output): \(statistics.metadata.files) files\(part), \(statistics.count) frames, dimension \(statistics.dimension)\n".utf8))
@@ -94,13 +88,7 @@ struct Stats: ParsableCommand {
                     try merger.add(statistics, path: path)
                 }
                 let merged = try merger.finalized()
-                do {
-                    let url = URL(fileURLWithPath: output)
-                    try AtomicFile.createDirectory(url.deletingLastPathComponent())
-                    try merged.write(to: url)
-                } catch {
-                    throw CommandError(description: "\(error)", exitCode: FADExitCode.io)
-                }
+                try writeStatistics(merged, to: output)
                 if !quiet {
                     var line = "fad: \(output): merged \(inputs.count) file(s): \(merged.metadata.files) files, \(merged.count) frames, dimension \(merged.dimension)"
                     if let total = merger.setFiles, total > merged.metadata.files {
@@ -138,6 +126,18 @@ struct Stats: ParsableCommand {
                 try emit(text, to: nil)
             } catch { exitForError(error) }
         }
+    }
+}
+
+/// Writes `statistics` to `path`, creating missing folders (array jobs write into fresh ones);
+/// any failure is an output error (74).
+private func writeStatistics(_ statistics: GaussianStatistics, to path: String) throws {
+    do {
+        let url = URL(fileURLWithPath: path)
+        try AtomicFile.createDirectory(url.deletingLastPathComponent())
+        try statistics.write(to: url)
+    } catch {
+        throw CommandError(description: "\(error)", exitCode: FADExitCode.io)
     }
 }
 
