@@ -94,6 +94,12 @@ public struct FrontEndConfiguration: Codable, Hashable, Sendable {
         return padded < frameLength ? 0 : 1 + (padded - frameLength) / hopLength
     }
 
+    /// The fewest samples that yield at least `frames` frames.
+    public func minimumSamples(forFrames frames: Int) -> Int {
+        let reach = (max(frames, 1) - 1) * hopLength + frameLength - (centered ? 2 * (fftLength / 2) : 0)
+        return max(minimumSamples, reach)
+    }
+
     /// Frames per second of audio.
     public var frameRate: Double { Double(sampleRate) / Double(hopLength) }
 

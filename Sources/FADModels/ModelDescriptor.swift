@@ -17,11 +17,15 @@ public struct ModelDescriptor: Sendable {
     public let name: String
     /// Mono samples per second that `analyze(samples:)` expects.
     public let sampleRate: Int
-    /// The log-mel front end the model expects (FADFeatures).
-    public let frontEnd: FrontEndConfiguration
-    /// Front-end frames per model window (187 = 3 s for musicnn).
+    /// Audio channels the model reads (1: files are mixed down to mono).
+    public let channels: Int
+    /// The log-mel front end the model expects (FADFeatures); nil for a waveform model.
+    public let frontEnd: FrontEndConfiguration?
+    /// Input steps per model window: front-end frames (187 = 3 s for musicnn), or samples for a
+    /// waveform model.
     public let windowFrames: Int
-    /// Front-end frame hop in samples (256 for musicnn), to convert windows to time.
+    /// Samples per input step (the front end's hop, 256 for musicnn; 1 for a waveform model), to
+    /// convert windows to time.
     public let frameHop: Int
     public let layers: [LayerDescriptor]
     /// The layer a FAD computation uses by default.
@@ -31,9 +35,9 @@ public struct ModelDescriptor: Sendable {
     /// FNV-1a 64 of the weights file, in hex.
     public let weightsDigest: String
 
-    public init(name: String, sampleRate: Int, frontEnd: FrontEndConfiguration, windowFrames: Int, frameHop: Int,
+    public init(name: String, sampleRate: Int, channels: Int = 1, frontEnd: FrontEndConfiguration?, windowFrames: Int, frameHop: Int,
                 layers: [LayerDescriptor], defaultLayer: String, labels: [String], weightsDigest: String) {
-        self.name = name; self.sampleRate = sampleRate; self.frontEnd = frontEnd
+        self.name = name; self.sampleRate = sampleRate; self.channels = channels; self.frontEnd = frontEnd
         self.windowFrames = windowFrames; self.frameHop = frameHop; self.layers = layers
         self.defaultLayer = defaultLayer; self.labels = labels; self.weightsDigest = weightsDigest
     }
@@ -42,6 +46,7 @@ public struct ModelDescriptor: Sendable {
     /// statistics metadata. How a model cuts windows beyond that (VGGish's framings) is part of
     /// its id.
     public var processingDescription: String {
+        guard let frontEnd else { return "{\"waveform\":{\"channels\":\(channels),\"sampleRate\":\(sampleRate)}}" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(frontEnd)).map { String(decoding: $0, as: UTF8.self) } ?? "\(frontEnd)"

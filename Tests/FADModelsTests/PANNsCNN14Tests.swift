@@ -24,6 +24,16 @@ final class PANNsCNN14Tests: XCTestCase {
         return model
     }
 
+    /// The model as the registry runs it (front end, windows, batches), on the fixture weights.
+    static func networkModel(_ variant: PANNsCNN14.Variant) throws -> NetworkModel<PANNsCNN14> {
+        _ = try model(variant)
+        let spec = try XCTUnwrap(PANNsCNN14.specs.first { $0.id == variant.modelName })
+        let labels = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Models/audioset/labels.txt"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        return try NetworkModel<PANNsCNN14>(spec: spec, weights: ModelWeights(prepared!, path: "deterministic", digest: "test"),
+                                            labels: labels)
+    }
+
     private func check(_ name: String, _ variant: PANNsCNN14.Variant) throws {
         let logMel = try Fixtures.npy("panns/\(name)_logmel.npy")
         let output = try Self.model(variant)(logMel: FADNN.Tensor(shape: [1] + logMel.shape, values: logMel.floats))[0]
@@ -46,41 +56,51 @@ final class PANNsCNN14Tests: XCTestCase {
     /// float32 conv STFT; measured ~1.3e-6 relative): 1e-4 of the largest value, as from log-mel.
     func testFromWaveformMatchesPANNs() throws {
         for (name, variant) in [("music_32k", PANNsCNN14.Variant.khz32), ("synth_32k", .khz32), ("music_16k", .khz16)] {
-            let model = try Self.model(variant)
-            let frontEnd = LogMelFrontEnd(model.frontEndConfiguration)
+            let model = try Self.networkModel(variant)
+            let frontEnd = LogMelFrontEnd(variant.frontEndConfiguration)
             let wave = try Fixtures.npy("panns/\(name).npy").floats
             let logMel = try frontEnd(wave)
             let reference = try Fixtures.npy("panns/\(name)_logmel.npy")
             XCTAssertEqual([logMel.rows, logMel.columns], reference.shape, name)
             // dB values: absolute 1e-2 dB (quiet bins amplify float32 rounding in the log).
             XCTAssertLessThan(maxAbsDifference(logMel.values, reference.floats), 1e-2, name)
-            let output = try model(samples: wave, frontEnd: frontEnd)
-            print("CNN14 \(name) from waveform: log-mel max abs difference \(maxAbsDifference(logMel.values, reference.floats)) dB, embedding \(maxRelativeDifference(output.embedding, try Fixtures.npy("panns/\(name)_embedding.npy").floats)), logits \(maxRelativeDifference(output.logits, try Fixtures.npy("panns/\(name)_logits.npy").floats)) max relative difference")
-            XCTAssertLessThan(maxRelativeDifference(output.embedding, try Fixtures.npy("panns/\(name)_embedding.npy").floats), 1e-4, name)
-            XCTAssertLessThan(maxRelativeDifference(output.logits, try Fixtures.npy("panns/\(name)_logits.npy").floats), 1e-4, name)
+            let analysis = try model.analyze(samples: wave, layers: ["embedding"], windowHop: nil)
+            XCTAssertEqual(analysis.windowStarts, [0])
+            let embedding = try XCTUnwrap(analysis.embeddings["embedding"]).values
+            let logits = try XCTUnwrap(analysis.logits).values
+            print("CNN14 \(name) from waveform: log-mel max abs difference \(maxAbsDifference(logMel.values, reference.floats)) dB, embedding \(maxRelativeDifference(embedding, try Fixtures.npy("panns/\(name)_embedding.npy").floats)), logits \(maxRelativeDifference(logits, try Fixtures.npy("panns/\(name)_logits.npy").floats)) max relative difference")
+            XCTAssertLessThan(maxRelativeDifference(embedding, try Fixtures.npy("panns/\(name)_embedding.npy").floats), 1e-4, name)
+            XCTAssertLessThan(maxRelativeDifference(logits, try Fixtures.npy("panns/\(name)_logits.npy").floats), 1e-4, name)
         }
     }
 
     func testWindowedOutputs() throws {
-        let model = try Self.model(.khz32)
+        let network = try Self.model(.khz32)
+        let model = try Self.networkModel(.khz32)
         let frontEnd = LogMelFrontEnd(.pannsCNN14)
         let wave = try Fixtures.npy("panns/music_32k.npy").floats
+        func embedding(_ samples: [Float], hop: Int?) throws -> (starts: [Int], values: [Float]) {
+            let output = try model.analyze(samples: samples, layers: ["embedding"], windowHop: hop)
+            return (output.windowStarts, try XCTUnwrap(output.embeddings["embedding"]).values)
+        }
         // A window as long as the clip is the clip.
-        let whole = try model.windows(samples: wave, frontEnd: frontEnd, windowFrames: 1000, hop: 1000)
+        let whole = try embedding(wave, hop: nil)
         XCTAssertEqual(whole.starts, [0])
-        XCTAssertEqual(whole.outputs[0].embedding, try model(samples: wave, frontEnd: frontEnd).embedding)
-        // Windows of 64 frames every 40: each equals the network on that slice of the log-mel.
-        let parts = try model.windows(samples: wave, frontEnd: frontEnd, windowFrames: 64, hop: 40)
-        XCTAssertEqual(parts.starts, [0, 40, 80])
-        let logMel = try frontEnd(wave)
-        let slice = FADNN.Tensor(shape: [1, 64, 64], values: Array(logMel.values[40 * 64 ..< 104 * 64]))
-        XCTAssertLessThan(maxRelativeDifference(parts.outputs[1].embedding, model(logMel: slice)[0].embedding), 1e-6)
+        XCTAssertEqual(try embedding(wave, hop: 1000).values, whole.values)
+        // Windows of 1000 frames every 40: each equals the network on that slice of the log-mel.
+        var long = wave
+        while long.count < 11 * 32_000 { long += wave }
+        let parts = try embedding(long, hop: 40)
+        let logMel = try frontEnd(long)
+        XCTAssertEqual(parts.starts, Array(stride(from: 0, through: logMel.rows - 1000, by: 40)))
+        let slice = FADNN.Tensor(shape: [1, 1000, 64], values: Array(logMel.values[40 * 64 ..< 1040 * 64]))
+        XCTAssertLessThan(maxRelativeDifference(Array(parts.values[2048 ..< 4096]), network(logMel: slice)[0].embedding), 1e-6)
         // Very short clips are padded to the network's minimum instead of failing.
-        XCTAssertEqual(try model(samples: Array(wave.prefix(3000)), frontEnd: frontEnd).embedding.count, 2048)
+        XCTAssertEqual(try embedding(Array(wave.prefix(3000)), hop: nil).values.count, 2048)
     }
 
     func testLabelsAndSpec() throws {
-        let labels = try PANNsCNN14.audioSetLabels(from: Fixtures.repositoryRoot.appendingPathComponent("Models/audioset/labels.txt"))
+        let labels = try Self.networkModel(.khz32).descriptor.labels
         XCTAssertEqual(labels.count, 527)
         XCTAssertEqual(labels[0], "Speech")
         XCTAssertEqual(labels[137], "Music")

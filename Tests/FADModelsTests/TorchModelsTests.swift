@@ -12,7 +12,7 @@ final class TorchModelsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: empty) }
         let store = ModelStore(searchPaths: [empty])
         for name in TorchModels.names {
-            XCTAssertThrowsError(try TorchModels.loaders[name]!(store), name) { error in
+            XCTAssertThrowsError(try ModelRegistry.load(name, store: store), name) { error in
                 guard let error = error as? ModelError else { return XCTFail("\(error)") }
                 XCTAssertEqual(error.kind, .weightsNotFound)
                 XCTAssertTrue(error.description.hasPrefix("\(name): weights not imported"), error.description)
@@ -41,9 +41,7 @@ final class TorchModelsTests: XCTestCase {
     }
 
     func testPANNsModelOutputs() throws {
-        _ = try PANNsCNN14Tests.model(.khz32)
-        let labels = try PANNsCNN14.audioSetLabels(from: Fixtures.repositoryRoot.appendingPathComponent("Models/audioset/labels.txt"))
-        let model = try PANNsCNN14Model(.khz32, weights: XCTUnwrap(PANNsCNN14Tests.prepared), weightsDigest: "test", labels: labels)
+        let model = try PANNsCNN14Tests.networkModel(.khz32)
         XCTAssertEqual(model.descriptor.name, "panns-cnn14")
         XCTAssertEqual(model.descriptor.sampleRate, 32_000)
         let wave = try Fixtures.npy("panns/music_32k.npy").floats

@@ -178,9 +178,5 @@ public enum TorchImporter {
     public static let officialDownloads: [(model: String, file: String, url: String)] = [
         ("vggish", "vggish-10086976.pth",
          "https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth"),
-        ("panns-cnn14", "Cnn14_mAP=0.431.pth",
-         "https://zenodo.org/record/3987831/files/Cnn14_mAP%3D0.431.pth?download=1"),
-        ("panns-cnn14-16k", "Cnn14_16k_mAP=0.438.pth",
-         "https://zenodo.org/record/3987831/files/Cnn14_16k_mAP%3D0.438.pth?download=1"),
     ]
 }

@@ -7,15 +7,14 @@ import FADNN
 /// `fad models import NAME FILE` calls, and the registry loaders for them.
 public enum TorchModels {
     /// Importable model ids.
-    public static let names = ["vggish", "panns-cnn14", "panns-cnn14-16k"]
+    public static var names: [String] { ["vggish"] + ModelRegistry.imports.map(\.name) }
 
     /// The import spec of a model id, or `.unknownModel`.
     public static func spec(for name: String) throws -> TorchImportSpec {
         switch name {
         case "vggish": return VGGish.importSpec
-        case "panns-cnn14": return PANNsCNN14.importSpec(.khz32)
-        case "panns-cnn14-16k": return PANNsCNN14.importSpec(.khz16)
         default:
+            if let found = ModelRegistry.imports.first(where: { $0.name == name }) { return found.spec }
             throw ModelError(path: name, kind: .unknownModel,
                              reason: "cannot import this model; importable: \(names.joined(separator: ", "))")
         }
@@ -35,7 +34,8 @@ public enum TorchModels {
 
     /// The official download of a model id (file name and URL), for `fad models fetch`.
     public static func download(for name: String) -> (file: String, url: String)? {
-        TorchImporter.officialDownloads.first { $0.model == name }.map { ($0.file, $0.url) }
+        if let found = ModelRegistry.imports.first(where: { $0.name == name }) { return (found.checkpoint.file, found.checkpoint.url) }
+        return TorchImporter.officialDownloads.first { $0.model == name }.map { ($0.file, $0.url) }
     }
 
     /// The imported weights of `name`, or an error that tells the user how to import them.
@@ -54,8 +54,6 @@ public enum TorchModels {
     public static let loaders: [String: @Sendable (ModelStore) throws -> AudioEmbeddingModel] = [
         "vggish": { try VGGishModel(store: $0) },
         "vggish-google": { try VGGishModel(store: $0, framing: .google) },
-        "panns-cnn14": { try PANNsCNN14Model(.khz32, store: $0) },
-        "panns-cnn14-16k": { try PANNsCNN14Model(.khz16, store: $0) },
     ]
 
     /// Opens an imported safetensors file, with FADNN's errors as ModelError.
@@ -123,62 +121,5 @@ public final class VGGishModel: AudioEmbeddingModel {
         let embedding = Matrix(rows: n, columns: VGGish.embeddingSize, values: values)
         return ModelOutput(embeddings: layers.contains("embedding") ? ["embedding": embedding] : [:],
                            logits: nil, probabilities: nil, windowStarts: starts)
-    }
-}
-
-// MARK: - PANNs CNN14 as an AudioEmbeddingModel
-
-/// CNN14 behind the `AudioEmbeddingModel` protocol. By default ONE output per clip (the model
-/// pools over the whole clip, as PANNs' inference and audioldm_eval use it); with a `windowHop`
-/// (frames), one output per 10 s window (1000 frames) every `windowHop` frames.
-public final class PANNsCNN14Model: AudioEmbeddingModel {
-    public static let windowFrames = 1000
-    public let descriptor: ModelDescriptor
-    public let network: PANNsCNN14
-    public let frontEnd: LogMelFrontEnd
-
-    /// Loads the imported `panns-cnn14.safetensors` / `panns-cnn14-16k.safetensors` and the
-    /// AudioSet labels (`audioset/labels.txt`) from the store.
-    public convenience init(_ variant: PANNsCNN14.Variant, store: ModelStore = .default) throws {
-        let url = try TorchModels.importedWeights(variant.modelName, store: store)
-        let labels = try readLabels(try store.file("audioset/labels.txt"), count: PANNsCNN14.classCount)
-        try self.init(variant, weights: try TorchModels.open(url), weightsDigest: try WeightReader.digest(url), labels: labels)
-    }
-
-    public init(_ variant: PANNsCNN14.Variant, weights: WeightSource, weightsDigest: String, labels: [String]) throws {
-        network = try TorchModels.building { try PANNsCNN14(weights: weights, variant: variant) }
-        frontEnd = LogMelFrontEnd(network.frontEndConfiguration)
-        descriptor = ModelDescriptor(
-            name: variant.modelName, sampleRate: variant.sampleRate,
-            frontEnd: network.frontEndConfiguration,
-            windowFrames: Self.windowFrames, frameHop: variant.hopSize,
-            layers: [LayerDescriptor(name: "embedding", dimension: PANNsCNN14.embeddingSize)],
-            defaultLayer: "embedding", labels: labels, weightsDigest: weightsDigest)
-    }
-
-    public func analyze(samples: [Float], layers: Set<String>, windowHop: Int?) throws -> ModelOutput {
-        for layer in layers { _ = try descriptor.layer(layer) }
-        guard !samples.isEmpty else {
-            throw ModelError(path: descriptor.name, kind: .invalidInput, reason: "empty audio (no samples)")
-        }
-        let outputs: [PANNsCNN14.Output]
-        let starts: [Int]
-        if let windowHop {
-            guard windowHop > 0 else {
-                throw ModelError(path: descriptor.name, kind: .invalidInput, reason: "window hop \(windowHop) must be positive")
-            }
-            (outputs, starts) = try network.windows(samples: samples, frontEnd: frontEnd, windowFrames: Self.windowFrames, hop: windowHop)
-        } else {
-            outputs = [try network(samples: samples, frontEnd: frontEnd)]
-            starts = [0]
-        }
-        let n = outputs.count
-        let c = PANNsCNN14.classCount
-        return ModelOutput(
-            embeddings: layers.contains("embedding")
-                ? ["embedding": Matrix(rows: n, columns: PANNsCNN14.embeddingSize, values: outputs.flatMap(\.embedding))] : [:],
-            logits: Matrix(rows: n, columns: c, values: outputs.flatMap(\.logits)),
-            probabilities: Matrix(rows: n, columns: c, values: outputs.flatMap(\.probabilities)),
-            windowStarts: starts)
     }
 }

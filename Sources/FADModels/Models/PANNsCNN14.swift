@@ -150,41 +150,7 @@ public struct PANNsCNN14: Sendable {
     }
 
     /// The front end the weights expect.
-    public var frontEndConfiguration: FrontEndConfiguration {
-        variant == .khz32 ? .pannsCNN14 : .pannsCNN14_16k
-    }
-
-    /// The clip's outputs, from mono samples at `variant.sampleRate`: log-mel of the whole clip,
-    /// then the network, as PANNs' inference does. Clips shorter than 32 frames (0.31 s) are
-    /// zero-padded to 32 frames.
-    public func callAsFunction(samples: [Float], frontEnd: LogMelFrontEnd) throws -> Output {
-        precondition(frontEnd.configuration == frontEndConfiguration, "PANNsCNN14: front end does not match the variant")
-        let minimumSamples = (Self.minimumFrames - 1) * variant.hopSize
-        let padded = samples.count >= minimumSamples ? samples
-            : samples + [Float](repeating: 0, count: minimumSamples - samples.count)
-        let logMel = try frontEnd(padded)
-        return self(logMel: FADNN.Tensor(shape: [1, logMel.rows, logMel.columns], values: logMel.values))[0]
-    }
-
-    /// Outputs for windows of `windowFrames` log-mel frames every `hop` frames of the clip's
-    /// log-mel (one window, the whole clip, when it is shorter): e.g. 10 s windows are 1000
-    /// frames at both rates. Windows are sliced from the whole clip's spectrogram, so only the
-    /// clip's own edges see reflect padding.
-    public func windows(samples: [Float], frontEnd: LogMelFrontEnd, windowFrames: Int, hop: Int) throws -> (outputs: [Output], starts: [Int]) {
-        precondition(windowFrames >= Self.minimumFrames && hop > 0, "PANNsCNN14.windows: bad window geometry")
-        let minimumSamples = (Self.minimumFrames - 1) * variant.hopSize
-        let padded = samples.count >= minimumSamples ? samples
-            : samples + [Float](repeating: 0, count: minimumSamples - samples.count)
-        let logMel = try frontEnd(padded)
-        if logMel.rows <= windowFrames {
-            return ([self(logMel: FADNN.Tensor(shape: [1, logMel.rows, logMel.columns], values: logMel.values))[0]], [0])
-        }
-        let starts = Array(stride(from: 0, through: logMel.rows - windowFrames, by: hop))
-        var values: [Float] = []
-        values.reserveCapacity(starts.count * windowFrames * Self.melBands)
-        for start in starts { values += logMel.values[start * Self.melBands ..< (start + windowFrames) * Self.melBands] }
-        return (self(logMel: FADNN.Tensor(shape: [starts.count, windowFrames, Self.melBands], values: values)), starts)
-    }
+    public var frontEndConfiguration: FrontEndConfiguration { variant.frontEndConfiguration }
 
     /// FLOPs (2 per multiply-add) of one clip of `frames` log-mel frames.
     public static func flops(frames: Int) -> Double {
@@ -199,17 +165,44 @@ public struct PANNsCNN14: Sendable {
     }
 }
 
-extension PANNsCNN14 {
-    /// The 527 AudioSet class names in output order (`Models/audioset/labels.txt`, from epanns).
-    public static func audioSetLabels(from url: URL) throws -> [String] {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ModelError(path: url.path, kind: .weightsNotFound, reason: "cannot read the AudioSet label list")
+extension PANNsCNN14.Variant {
+    /// The front end the weights expect.
+    public var frontEndConfiguration: FrontEndConfiguration { self == .khz32 ? .pannsCNN14 : .pannsCNN14_16k }
+
+    /// The official checkpoint (Zenodo record 3987831, which publishes an MD5 per file).
+    public var officialCheckpoint: OfficialCheckpoint {
+        self == .khz32
+            ? OfficialCheckpoint(file: "Cnn14_mAP=0.431.pth",
+                                 url: "https://zenodo.org/record/3987831/files/Cnn14_mAP%3D0.431.pth?download=1", digest: nil)
+            : OfficialCheckpoint(file: "Cnn14_16k_mAP=0.438.pth",
+                                 url: "https://zenodo.org/record/3987831/files/Cnn14_16k_mAP%3D0.438.pth?download=1", digest: nil)
+    }
+}
+
+extension PANNsCNN14: AudioNetwork {
+    /// `panns-cnn14` and `panns-cnn14-16k`: the whole clip in one pass (PANNs' inference and
+    /// audioldm_eval), at least 32 frames; a window hop cuts 10 s windows (1000 frames at both rates).
+    public static let specs: [ModelSpec] = Variant.allCases.map { variant in
+        ModelSpec(id: variant.modelName, sampleRate: variant.sampleRate, input: .logMel(variant.frontEndConfiguration),
+                  windows: .wholeClip(length: 1000, minimum: minimumFrames),
+                  layers: [LayerDescriptor(name: "embedding", dimension: embeddingSize)], defaultLayer: "embedding",
+                  labels: .file("audioset/labels.txt", count: classCount), activation: .sigmoid,
+                  weights: .imported(variant.officialCheckpoint, importSpec(variant)), batchSize: 8)
+    }
+
+    public init(spec: ModelSpec, weights: ModelWeights) throws {
+        guard let variant = Variant(rawValue: spec.id) else {
+            throw ModelError(path: spec.id, kind: .unknownModel, reason: "not a CNN14 id")
         }
-        let labels = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
-        guard labels.count == classCount else {
-            throw ModelError(path: url.path, kind: .invalidWeights, reason: "expected \(classCount) labels, found \(labels.count)")
-        }
-        return labels
+        try self.init(weights: weights, variant: variant)
+    }
+
+    /// [N, T, 64, 1] log-mel -> the 2048-d embedding and the 527 AudioSet logits.
+    public func forward(_ windows: FADNN.Tensor, layers: Set<String>) throws -> NetworkOutput {
+        let outputs = self(logMel: windows.reshaped(Array(windows.shape.prefix(3))))
+        let n = outputs.count
+        return NetworkOutput(
+            layers: ["embedding": FADNN.Tensor(shape: [n, Self.embeddingSize], values: outputs.flatMap(\.embedding))],
+            logits: FADNN.Tensor(shape: [n, Self.classCount], values: outputs.flatMap(\.logits)))
     }
 }
