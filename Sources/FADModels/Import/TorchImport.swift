@@ -7,8 +7,24 @@ public enum ImportedLayout: Sendable, Equatable {
     case convolution
     /// A linear weight, [out, in] in PyTorch, stored [in, out].
     case dense
-    /// Stored as it is (biases, BatchNorm vectors).
+    /// Stored as it is: biases, BatchNorm vectors, and the tensors that FADNN's layers take in
+    /// PyTorch's own layout and convert themselves (Conv1d, Linear via `Dense(linearWeight:)`,
+    /// LSTM, attention projections).
     case vector
+}
+
+/// Where an imported tensor's values come from in the checkpoint: the import-time hook for
+/// transforms that are not a layout change.
+public enum ImportSource: Sendable, Equatable {
+    /// The checkpoint entry of the same name.
+    case same
+    /// The first of these checkpoint entries that is present (key names that changed across
+    /// versions of the reference code).
+    case renamed([String])
+    /// `torch.nn.utils.weight_norm` folded: weight = g * v / ||v||, the norm over every axis but
+    /// `dim` (0 for EnCodec's convolutions; 2 for HuBERT's positional convolution). `g` has v's
+    /// rank with size 1 on every axis but `dim`.
+    case weightNorm(g: String, v: String, dim: Int)
 }
 
 /// What a PyTorch checkpoint must hold to become one of fad's models.
@@ -18,6 +34,26 @@ public struct TorchImportSpec: Sendable {
         /// The shape in the PyTorch checkpoint.
         public var torchShape: [Int]
         public var layout: ImportedLayout
+        /// Where the values come from (default: the entry named `name`).
+        public var source: ImportSource
+
+        public init(name: String, torchShape: [Int], layout: ImportedLayout, source: ImportSource = .same) {
+            self.name = name; self.torchShape = torchShape; self.layout = layout; self.source = source
+        }
+
+        /// The checkpoint entries this tensor reads with the shape each must have, given the
+        /// entries present (for `.renamed`, the first present name; the first name when none is).
+        func inputs(present: [String: [Int]]) -> [(name: String, shape: [Int])] {
+            switch source {
+            case .same: return [(name, torchShape)]
+            case .renamed(let names):
+                return [(names.first { present[$0] != nil } ?? names.first ?? name, torchShape)]
+            case .weightNorm(let g, let v, let dim):
+                var gShape = [Int](repeating: 1, count: torchShape.count)
+                if dim >= 0 && dim < torchShape.count { gShape[dim] = torchShape[dim] }
+                return [(g, gShape), (v, torchShape)]
+            }
+        }
 
         /// The shape stored in the imported safetensors file.
         public var importedShape: [Int] {
@@ -36,6 +72,21 @@ public struct TorchImportSpec: Sendable {
     /// itself, BatchNorm counters). Anything else that is not in `tensors` is an error.
     public var ignoredPrefixes: [String]
     public var ignoredSuffixes: [String] = ["num_batches_tracked"]
+    /// Prefixes removed from every checkpoint name before matching (`module.` of a model saved
+    /// from DataParallel).
+    public var strippedPrefixes: [String] = []
+
+    public init(modelName: String, tensors: [Tensor], ignoredPrefixes: [String],
+                ignoredSuffixes: [String] = ["num_batches_tracked"], strippedPrefixes: [String] = []) {
+        self.modelName = modelName; self.tensors = tensors; self.ignoredPrefixes = ignoredPrefixes
+        self.ignoredSuffixes = ignoredSuffixes; self.strippedPrefixes = strippedPrefixes
+    }
+
+    /// A checkpoint name with the stripped prefixes removed.
+    func canonicalName(_ name: String) -> String {
+        for prefix in strippedPrefixes where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }
+        return name
+    }
 
     func isIgnored(_ name: String) -> Bool {
         ignoredPrefixes.contains { name.hasPrefix($0) } || ignoredSuffixes.contains { name.hasSuffix($0) }
@@ -76,38 +127,85 @@ public struct InMemoryWeights: WeightSource {
 public enum TorchImporter {
     /// Checks a state dict against `spec` and returns the tensors in their imported layout.
     /// Missing, unexpected and wrongly shaped tensors are all listed in one error.
-    public static func prepare(stateDict: [String: (shape: [Int], values: [Float])], spec: TorchImportSpec,
+    public static func prepare(stateDict raw: [String: (shape: [Int], values: [Float])], spec: TorchImportSpec,
                                path: String) throws -> [String: FADNN.Tensor] {
-        try validate(shapes: stateDict.mapValues(\.shape), spec: spec, path: path)
+        var stateDict: [String: (shape: [Int], values: [Float])] = [:]
+        for (name, entry) in raw { stateDict[spec.canonicalName(name)] = entry }
+        let shapes = stateDict.mapValues(\.shape)
+        try validate(shapes: shapes, spec: spec, path: path, canonical: true)
         var out: [String: FADNN.Tensor] = [:]
         for t in spec.tensors {
-            let source = stateDict[t.name]!
-            // Installed weights are trusted by every later run: NaN or infinity is refused here.
-            guard source.values.allSatisfy(\.isFinite) else {
-                throw ModelError(path: path, kind: .invalidWeights, reason: "tensor \(t.name) holds NaN or infinity")
+            let inputs = t.inputs(present: shapes)
+            for input in inputs {
+                // Installed weights are trusted by every later run: NaN or infinity is refused here.
+                guard stateDict[input.name]!.values.allSatisfy(\.isFinite) else {
+                    throw ModelError(path: path, kind: .invalidWeights, reason: "tensor \(input.name) holds NaN or infinity")
+                }
             }
-            out[t.name] = FADNN.Tensor(shape: t.importedShape, values: reorder(source.values, shape: t.torchShape, layout: t.layout))
+            let values: [Float]
+            switch t.source {
+            case .same, .renamed: values = stateDict[inputs[0].name]!.values
+            case .weightNorm(_, _, let dim):
+                values = try foldWeightNorm(g: stateDict[inputs[0].name]!.values, v: stateDict[inputs[1].name]!.values,
+                                            shape: t.torchShape, dim: dim, name: t.name, path: path)
+            }
+            out[t.name] = FADNN.Tensor(shape: t.importedShape, values: reorder(values, shape: t.torchShape, layout: t.layout))
         }
         return out
     }
 
+    /// weight = g * v / ||v||, with the norm over every axis but `dim`, in float64.
+    static func foldWeightNorm(g: [Float], v: [Float], shape: [Int], dim: Int, name: String, path: String) throws -> [Float] {
+        guard dim >= 0, dim < shape.count else {
+            throw ModelError(path: path, kind: .invalidWeights, reason: "weight norm of \(name) over axis \(dim) of a rank-\(shape.count) tensor")
+        }
+        let size = shape[dim]
+        let inner = shape[(dim + 1)...].reduce(1, *)
+        let outer = shape[..<dim].reduce(1, *)
+        var squares = [Double](repeating: 0, count: size)
+        for o in 0..<outer { for d in 0..<size { for i in 0..<inner {
+            let x = Double(v[(o * size + d) * inner + i]); squares[d] += x * x
+        } } }
+        var result = [Float](repeating: 0, count: v.count)
+        for o in 0..<outer { for d in 0..<size {
+            let scale = squares[d] > 0 ? Double(g[d]) / squares[d].squareRoot() : 0
+            for i in 0..<inner { let k = (o * size + d) * inner + i; result[k] = Float(Double(v[k]) * scale) }
+        } }
+        return result
+    }
+
     /// Checks the names and shapes of a state dict against `spec`: every expected tensor present
     /// with its shape, nothing unexpected beyond the spec's ignored entries.
-    public static func validate(shapes stateDict: [String: [Int]], spec: TorchImportSpec, path: String) throws {
+    public static func validate(shapes raw: [String: [Int]], spec: TorchImportSpec, path: String) throws {
+        try validate(shapes: raw, spec: spec, path: path, canonical: false)
+    }
+
+    static func validate(shapes raw: [String: [Int]], spec: TorchImportSpec, path: String, canonical: Bool) throws {
+        var stateDict: [String: [Int]] = [:]
+        for (name, shape) in raw { stateDict[canonical ? name : spec.canonicalName(name)] = shape }
         var problems: [String] = []
-        let expected = Set(spec.tensors.map(\.name))
-        let missing = spec.tensors.map(\.name).filter { stateDict[$0] == nil }
+        let inputs = spec.tensors.flatMap { $0.inputs(present: stateDict) }
+        let consumed = Set(inputs.map(\.name))
+        let missing = inputs.map(\.name).filter { stateDict[$0] == nil }
         if !missing.isEmpty { problems.append("missing \(missing.count) tensor(s): \(list(missing))") }
-        let extra = stateDict.keys.filter { !expected.contains($0) && !spec.isIgnored($0) }.sorted()
+        let extra = stateDict.keys.filter { !consumed.contains($0) && !spec.isIgnored($0) }.sorted()
         if !extra.isEmpty { problems.append("unexpected tensor(s): \(list(extra))") }
-        for t in spec.tensors {
-            if let found = stateDict[t.name], found != t.torchShape {
-                problems.append("\(t.name) has shape \(found), expected \(t.torchShape)")
+        for input in inputs {
+            if let found = stateDict[input.name], found != input.shape {
+                problems.append("\(input.name) has shape \(found), expected \(input.shape)")
             }
         }
         guard problems.isEmpty else {
             throw ModelError(path: path, kind: .invalidWeights, reason: "not a \(spec.modelName) checkpoint: " + problems.joined(separator: "; "))
         }
+    }
+
+    /// The checkpoint entries (as named in the file) that `spec` reads.
+    static func neededEntries(shapes raw: [String: [Int]], spec: TorchImportSpec) -> Set<String> {
+        var canonical: [String: [Int]] = [:]
+        var original: [String: String] = [:]
+        for (name, shape) in raw { let c = spec.canonicalName(name); canonical[c] = shape; original[c] = name }
+        return Set(spec.tensors.flatMap { $0.inputs(present: canonical) }.compactMap { original[$0.name] })
     }
 
     /// Reads `checkpoint` (zip or legacy torch.save format), checks it against `spec`, and writes
@@ -119,8 +217,9 @@ public enum TorchImporter {
             let file = try TorchCheckpoint(contentsOf: checkpoint)
             // Names and shapes first: a tensor is converted (and memory allocated for it) only
             // once the spec has accepted its shape, so a hostile shape can only fail.
-            try validate(shapes: try file.floatTensorShapes(), spec: spec, path: checkpoint.path)
-            tensors = try prepare(stateDict: try file.floatTensors(names: Set(spec.tensors.map(\.name))),
+            let shapes = try file.floatTensorShapes()
+            try validate(shapes: shapes, spec: spec, path: checkpoint.path)
+            tensors = try prepare(stateDict: try file.floatTensors(names: neededEntries(shapes: shapes, spec: spec)),
                                   spec: spec, path: checkpoint.path)
         } catch let error as ModelError {
             // Whatever is wrong here is wrong with the file the user gave.
