@@ -45,7 +45,9 @@ let package = Package(
         .target(name: "FADAudio", dependencies: ["CSndFile", "CSampleRate"]),
         .target(name: "FADFeatures", dependencies: ["FADArrays", "CFFTW"]),
         .target(name: "FADNN", dependencies: ["FADArrays", "COpenBLAS"]),
-        .target(name: "FADModels", dependencies: ["FADNN", "FADFeatures", "FADAudio", "CEmbeddedModels"]),
+        // Reads PyTorch checkpoints (zip and legacy torch.save files) without running pickled code.
+        .target(name: "FADTorch", dependencies: ["FADArrays"]),
+        .target(name: "FADModels", dependencies: ["FADNN", "FADFeatures", "FADAudio", "FADTorch", "CEmbeddedModels"]),
         .target(name: "FADStats", dependencies: ["FADArrays", "COpenBLAS"]),
         .target(name: "FADMetrics", dependencies: ["FADStats", "CLAPACKE", "COpenBLAS"]),
         .target(name: "FADPipeline",
@@ -57,7 +59,8 @@ let package = Package(
                                "FADMetrics", "FADPipeline", "FADReport"]),
         .executableTarget(name: "fad",
                           dependencies: ["FAD",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Crypto", package: "swift-crypto")]),
 
         // MARK: - Tests
         .executableTarget(name: "fad-bench", dependencies: ["FAD"]),
@@ -66,7 +69,8 @@ let package = Package(
         .testTarget(name: "FADAudioTests", dependencies: ["FADAudio", "_FADTestSupport"]),
         .testTarget(name: "FADFeaturesTests", dependencies: ["FADFeatures", "FADAudio", "_FADTestSupport"]),
         .testTarget(name: "FADNNTests", dependencies: ["FADNN", "_FADTestSupport"]),
-        .testTarget(name: "FADModelsTests", dependencies: ["FADModels", "_FADTestSupport"]),
+        .testTarget(name: "FADTorchTests", dependencies: ["FADTorch", "_FADTestSupport"]),
+        .testTarget(name: "FADModelsTests", dependencies: ["FADModels", "FADTorch", "_FADTestSupport"]),
         .testTarget(name: "FADStatsTests", dependencies: ["FADStats", "_FADTestSupport"]),
         .testTarget(name: "FADMetricsTests", dependencies: ["FADMetrics", "_FADTestSupport"]),
         .testTarget(name: "FADPipelineTests", dependencies: ["FADPipeline", "_FADTestSupport"]),

@@ -97,6 +97,12 @@ extension AudioNetwork {
             input = Matrix(rows: audio.count / channels, columns: channels, values: audio)
             itemShape = [channels]
         }
+        return try cutWindows(input, spec: spec, hop: hop, itemShape: itemShape)
+    }
+
+    /// `spec.windows` applied to an input that is already computed: [steps, width] rows of
+    /// log-mel frames or waveform samples, each window `[length] + itemShape`.
+    public static func cutWindows(_ input: Matrix<Float>, spec: ModelSpec, hop: Int?, itemShape: [Int]) throws -> ModelWindows {
         let length: Int
         let step: Int
         switch spec.windows {
@@ -178,7 +184,31 @@ public final class NetworkModel<Network: AudioNetwork>: AudioEmbeddingModel {
         if let windowHop, windowHop <= 0 {
             throw ModelError(path: spec.id, kind: .invalidInput, reason: "window hop \(windowHop) must be positive")
         }
-        let windows = try network.windows(of: samples, spec: spec, frontEnd: frontEnd, hop: windowHop)
+        return try run(try network.windows(of: samples, spec: spec, frontEnd: frontEnd, hop: windowHop), layers: layers)
+    }
+
+    /// Runs the model on a log-mel spectrogram computed elsewhere ([frames, bands], e.g. the
+    /// reference code's own), cut by `spec.windows` (a model's own framing of samples, such as
+    /// VGGish's Google framing, does not apply).
+    public func analyze(logMel: Matrix<Float>, layers: Set<String>, windowHop: Int? = nil) throws -> ModelOutput {
+        for layer in layers { _ = try descriptor.layer(layer) }
+        guard let frontEnd = spec.frontEnd else {
+            throw ModelError(path: spec.id, kind: .invalidInput, reason: "a waveform model does not read a log-mel spectrogram")
+        }
+        guard logMel.columns == frontEnd.mel.bands else {
+            throw ModelError(path: spec.id, kind: .invalidInput, reason: "log-mel has \(logMel.columns) bands, expected \(frontEnd.mel.bands)")
+        }
+        guard logMel.rows > 0 else {
+            throw ModelError(path: spec.id, kind: .invalidInput, reason: "empty input (no log-mel frames)")
+        }
+        if let windowHop, windowHop <= 0 {
+            throw ModelError(path: spec.id, kind: .invalidInput, reason: "window hop \(windowHop) must be positive")
+        }
+        return try run(try Network.cutWindows(logMel, spec: spec, hop: windowHop, itemShape: [logMel.columns, 1]), layers: layers)
+    }
+
+    /// One file's windows through the network, `spec.batchSize` at a time.
+    private func run(_ windows: ModelWindows, layers: Set<String>) throws -> ModelOutput {
         let n = windows.starts.count
         var layerValues: [String: [Float]] = [:]
         var logitValues: [Float] = []

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What `fad models list` shows: which models ship with fad, which a user imports from official
-/// checkpoints (``TorchModels``), and where each one's weights are.
+/// checkpoints (``ModelRegistry/imports``), and where each one's weights are.
 public enum ModelCatalog {
     /// The model `fad` uses when none is named. musicnn ships inside fad, so the default needs no
     /// download; the README's default-embedding study explains the choice of model and layer.
@@ -18,29 +18,18 @@ public enum ModelCatalog {
         case notInstalled(String)
     }
 
-    /// The weights file a model loads, relative to a model folder.
-    static func weightsFile(of name: String) -> String {
-        switch name {
-        case "msd-musicnn": return "musicnn/MSD_musicnn.safetensors"
-        case "mtt-musicnn": return "musicnn/MTT_musicnn.safetensors"
-        case "msd-vgg": return "musicnn/MSD_vgg.safetensors"
-        case "mtt-vgg": return "musicnn/MTT_vgg.safetensors"
-        case "vggish-google": return "vggish.safetensors"
-        default: return "\(name).safetensors"
-        }
-    }
-
-    /// Where `name`'s weights would be loaded from by `store`.
+    /// Where `name`'s weights would be loaded from by `store` (its spec's weights file).
     public static func availability(of name: String, store: ModelStore = .default) -> Availability {
-        let file = weightsFile(of: name)
+        guard let spec = try? ModelRegistry.spec(name) else { return .notInstalled("unknown model") }
+        let file = spec.weightsFile
         switch store.locate(file) {
         case .embedded: return .embedded(file)
         case .file(let url): return .installed(url)
         case nil: break
         }
-        let importName = name == "vggish-google" ? "vggish" : name
-        if let download = TorchModels.download(for: importName) {
-            return .notInstalled("download \(download.file) and run `fad models import \(importName) FILE`, or `fad models fetch \(importName)`")
+        if let official = spec.officialImport {
+            return .notInstalled("download \(official.checkpoint.file) from \(official.checkpoint.url) and run "
+                                 + "`fad models import \(official.name) FILE`, or `fad models fetch \(official.name)`")
         }
         return .notInstalled("weights file \(file) not found")
     }

@@ -1,4 +1,5 @@
 import FADNN
+import FADTorch
 
 /// The error of FADModels: a model that cannot be found, loaded or run, naming the file (or model)
 /// and the reason.
@@ -24,5 +25,10 @@ public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A weights-file error from FADNN, re-labelled.
     init(_ error: NNError) {
         self.init(path: error.path, kind: error.kind == .writeFailed ? .writeFailed : .invalidWeights, reason: error.reason)
+    }
+
+    /// A checkpoint-reading error from FADTorch: the one place its kinds map onto fad's.
+    init(_ error: TorchError) {
+        self.init(path: error.path, kind: error.kind == .unreadable ? .weightsNotFound : .invalidWeights, reason: error.reason)
     }
 }

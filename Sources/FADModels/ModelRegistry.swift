@@ -1,23 +1,36 @@
-/// The models `fad` knows, by id.
+/// The models `fad` knows, by id. Everything else about a model (import names, weights files,
+/// official URLs and digests, what `fad models list` shows) derives from ``specs``.
 public enum ModelRegistry {
-    /// Every architecture on the model seam: one line per model file under Models/. Each
-    /// declares the ids it serves (``AudioNetwork/specs``).
+    /// Every architecture: one line per model file under Models/. Each declares the ids it
+    /// serves (``AudioNetwork/specs``).
     static let networks: [any AudioNetwork.Type] = [
+        MusiCNN.self,
+        MusicnnVGG.self,
+        VGGish.self,
         PANNsCNN14.self,
     ]
 
-    /// The spec of every id served through ``networks``.
+    /// The spec of every id, in ``networks`` order.
     public static let specs: [ModelSpec] = networks.flatMap { $0.specs }
 
-    /// The checkpoints `fad models import NAME FILE` accepts, one per import name.
+    /// The spec of `id`, or `.unknownModel` listing the ids.
+    public static func spec(_ id: String) throws -> ModelSpec {
+        guard let spec = specs.first(where: { $0.id == id }) else {
+            throw ModelError(path: id, kind: .unknownModel, reason: "unknown model; known: \(names.joined(separator: ", "))")
+        }
+        return spec
+    }
+
+    /// The checkpoints `fad models import NAME FILE` accepts, one per import name (several ids
+    /// may share one import: VGGish's two framings).
     public static var imports: [(name: String, checkpoint: OfficialCheckpoint, spec: TorchImportSpec)] {
         var seen: Set<String> = []
         return specs.compactMap(\.officialImport).filter { seen.insert($0.name).inserted }
     }
 
-    /// id -> loader: the networks on the seam, then the models still adapted by hand.
+    /// id -> loader, built from ``networks``.
     static let loaders: [String: @Sendable (ModelStore) throws -> AudioEmbeddingModel] = {
-        var loaders = shipped.merging(TorchModels.loaders) { shipped, _ in shipped }
+        var loaders: [String: @Sendable (ModelStore) throws -> AudioEmbeddingModel] = [:]
         for network in networks {
             for spec in network.specs { loaders[spec.id] = loader(network, spec) }
         }
@@ -28,15 +41,8 @@ public enum ModelRegistry {
         { store in try NetworkModel<Network>(spec: spec, store: store) }
     }
 
-    private static let shipped: [String: @Sendable (ModelStore) throws -> AudioEmbeddingModel] = [
-        "msd-musicnn": { try MusiCNN(.msd, store: $0) },
-        "mtt-musicnn": { try MusiCNN(.mtt, store: $0) },
-        "msd-vgg": { try MusicnnVGG(.msd, store: $0) },
-        "mtt-vgg": { try MusicnnVGG(.mtt, store: $0) },
-    ]
-
     /// Known model ids, sorted.
-    public static var names: [String] { loaders.keys.sorted() }
+    public static var names: [String] { specs.map(\.id).sorted() }
 
     /// Loads a model by id, or throws `.unknownModel` listing the ids.
     public static func load(_ name: String, store: ModelStore = .default) throws -> AudioEmbeddingModel {

@@ -18,7 +18,7 @@ public final class ModelWeights: WeightSource {
         let data = try file.contents()
         let parsed: SafetensorsFile
         do { parsed = try SafetensorsFile(data: data, path: file.path) } catch let error as NNError { throw ModelError(error) }
-        self.init(parsed, path: file.path, digest: WeightReader.digest(data))
+        self.init(parsed, path: file.path, digest: Self.digest(data))
     }
 
     /// Weights from any source that can list its tensors (tests build them in memory).
@@ -42,6 +42,29 @@ public final class ModelWeights: WeightSource {
         BatchNorm(gamma: try floats("\(name).weight", shape: [channels]), beta: try floats("\(name).bias", shape: [channels]),
                   mean: try floats("\(name).running_mean", shape: [channels]),
                   variance: try floats("\(name).running_var", shape: [channels]), epsilon: epsilon)
+    }
+
+    /// A TensorFlow BatchNorm (`NAME/{gamma,beta,moving_mean,moving_variance}`; musicnn's
+    /// checkpoints, epsilon 1e-3 by TF's default).
+    public func tensorFlowBatchNorm(_ name: String, channels: Int, epsilon: Float = 1e-3) throws -> BatchNorm {
+        BatchNorm(gamma: try floats("\(name)/gamma", shape: [channels]), beta: try floats("\(name)/beta", shape: [channels]),
+                  mean: try floats("\(name)/moving_mean", shape: [channels]),
+                  variance: try floats("\(name)/moving_variance", shape: [channels]), epsilon: epsilon)
+    }
+
+    /// FNV-1a 64 of `data`, hex: a fast fingerprint of a weights file that keys caches (not a
+    /// defence against tampering; imports check the publisher's digest instead).
+    public static func digest(_ data: Data) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        data.withUnsafeBytes { bytes in
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        }
+        return String(hash, radix: 16)
+    }
+
+    /// FNV-1a 64 of a file's bytes, hex.
+    public static func digest(of url: URL) throws -> String {
+        digest(try ModelStore.File(url: url).contents())
     }
 
     /// Rejects tensors that nothing read.

@@ -87,12 +87,12 @@ func runModelBenchmarks(arguments: [String]) throws {
         case "msd-musicnn", "mtt-musicnn", "msd-vgg", "mtt-vgg":
             let loaded = try ModelRegistry.load(name)
             let layers = Set(loaded.descriptor.layers.map(\.name))
-            if let m = loaded as? MusiCNN {
-                model = BenchModel(name: name, audioSeconds: musicnnSeconds, flops: Double(windows) * m.flopsPerWindow(),
+            if let m = loaded as? NetworkModel<MusiCNN> {
+                model = BenchModel(name: name, audioSeconds: musicnnSeconds, flops: Double(windows) * m.network.flopsPerWindow(),
                                    reference: "TensorFlow") { _ = try! m.analyze(logMel: musicnnLogMel, layers: layers) }
             } else {
-                let m = loaded as! MusicnnVGG
-                model = BenchModel(name: name, audioSeconds: musicnnSeconds, flops: Double(windows) * m.flopsPerWindow(),
+                let m = loaded as! NetworkModel<MusicnnVGG>
+                model = BenchModel(name: name, audioSeconds: musicnnSeconds, flops: Double(windows) * m.network.flopsPerWindow(),
                                    reference: "TensorFlow") { _ = try! m.analyze(logMel: musicnnLogMel, layers: layers) }
             }
             let checkpoint = name.hasPrefix("msd") ? "MSD" : "MTT"

@@ -65,15 +65,21 @@ func runPipelineBenchmarks(arguments: [String]) throws {
     }
 }
 
+/// A front end as a function (nil for a waveform model).
+private func logMelFunction(_ frontEnd: LogMelFrontEnd?) -> (@Sendable ([Float]) throws -> Matrix<Float>)? {
+    guard let frontEnd else { return nil }
+    return { try frontEnd($0) }
+}
+
 /// The CNN's rate alone on the folder's clips (musicnn and musicnn-VGG models; nil for others).
 private func modelOnlyRate(_ model: AudioEmbeddingModel, folder: URL, threads: Int) throws -> (wall: Double, cpu: Double)? {
     let analyze: @Sendable (Matrix<Float>) throws -> Void
     let frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)?
-    if let m = model as? MusiCNN {
-        frontEnd = m.frontEnd
+    if let m = model as? NetworkModel<MusiCNN> {
+        frontEnd = logMelFunction(m.frontEnd)
         analyze = { _ = try m.analyze(logMel: $0, layers: [m.descriptor.defaultLayer == "logits" ? "max_pool" : m.descriptor.defaultLayer]) }
-    } else if let m = model as? MusicnnVGG {
-        frontEnd = m.frontEnd
+    } else if let m = model as? NetworkModel<MusicnnVGG> {
+        frontEnd = logMelFunction(m.frontEnd)
         analyze = { _ = try m.analyze(logMel: $0, layers: ["pool5"]) }
     } else {
         return nil

@@ -9,27 +9,71 @@ struct Models: ParsableCommand {
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show every model: embedded, installed or importable.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show every model: its input, windows, layers, labels, and where its weights are.")
 
         func run() throws {
             var text = ""
-            for name in ModelRegistry.names {
-                let status: String
-                switch ModelCatalog.availability(of: name) {
-                case .embedded(let file): status = "embedded   in this fad binary (Models/\(file))"
-                case .installed(let url): status = "installed  \(url.path)"
-                case .notInstalled(let hint): status = "not installed: \(hint)"
+            for spec in ModelRegistry.specs.sorted(by: { $0.id < $1.id }) {
+                text += "\(spec.id.padding(toLength: 16, withPad: " ", startingAt: 0)) \(Self.weights(spec))\n"
+                for (field, value) in Self.details(spec) {
+                    text += "    \(field.padding(toLength: 8, withPad: " ", startingAt: 0)) \(value)\n"
                 }
-                text += "\(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(status)\n"
             }
             try emit(text, to: nil)
+        }
+
+        /// Where the weights are, or how to install them.
+        static func weights(_ spec: ModelSpec) -> String {
+            let official = spec.officialImport
+            switch ModelCatalog.availability(of: spec.id) {
+            case .embedded(let file): return "shipped, embedded in this fad binary (Models/\(file))"
+            case .installed(let url):
+                guard let official else { return "shipped, overridden by \(url.path)" }
+                return "imported from \(official.checkpoint.file) \(official.checkpoint.url): \(url.path)"
+            case .notInstalled(let hint): return "not installed: \(hint)"
+            }
+        }
+
+        /// Input, windows, layers and labels, one line each.
+        static func details(_ spec: ModelSpec) -> [(String, String)] {
+            let rate = "\(spec.sampleRate) Hz" + (spec.channels == 1 ? " mono" : ", \(spec.channels) channels")
+            let input: String
+            let unit: String
+            switch spec.input {
+            case .logMel(let frontEnd):
+                input = "log-mel, \(frontEnd.mel.bands) bands every \(frontEnd.hopLength) samples, at \(rate)"
+                unit = "frames"
+            case .waveform:
+                input = "waveform at \(rate)"
+                unit = "samples"
+            }
+            func seconds(_ steps: Int) -> String { String(format: "%.2f s", Double(steps * spec.inputHop) / Double(spec.sampleRate)) }
+            let windows: String
+            switch spec.windows {
+            case .sliding(let length, let hop):
+                windows = "\(length) \(unit) (\(seconds(length))) every \(hop) (--window-hop replaces the hop)"
+            case .wholeClip(let length, let minimum):
+                windows = "the whole clip in one pass (at least \(minimum) \(unit)); with --window-hop, \(length) \(unit) (\(seconds(length)))"
+            }
+            var layers = spec.layers.map { "\($0.name) (\($0.dimension))" }
+            let labelCount: Int
+            switch spec.labels {
+            case .none: labelCount = 0
+            case .file(_, let count): labelCount = count
+            }
+            if labelCount > 0 { layers += ["logits (\(labelCount))", "probabilities (\(labelCount))"] }
+            let labels = labelCount == 0 ? "none" : "\(labelCount), \(spec.activation.rawValue)"
+            return [("input", input), ("windows", windows),
+                    ("layers", layers.joined(separator: ", ") + "; default \(spec.defaultLayer)"), ("labels", labels)]
         }
     }
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Convert an official PyTorch checkpoint to fad's safetensors in your model folder.",
-            discussion: "vggish: torchvggish's vggish-10086976.pth; panns-cnn14: Cnn14_mAP=0.431.pth; panns-cnn14-16k: Cnn14_16k_mAP=0.438.pth.")
+            discussion: ModelRegistry.imports.map { "\($0.name): \($0.checkpoint.file)" }.joined(separator: "; ")
+                + ". The file's digest is compared with the publisher's; a difference is reported but does not stop the import.")
 
         @Argument(help: ArgumentHelp("Model to import: \(TorchModels.names.joined(separator: ", ")).", valueName: "name"))
         var name: String
@@ -45,7 +89,16 @@ struct Models: ParsableCommand {
 
         func run() throws {
             do {
-                let written = try TorchModels.importCheckpoint(name, from: URL(fileURLWithPath: file))
+                let url = URL(fileURLWithPath: file)
+                let official = try TorchModels.official(name)
+                let digest = try checkpointDigest(of: url)
+                if let published = official.checkpoint.digest, !published.matches(digest) {
+                    // A re-saved or converted checkpoint may still hold the right tensors (the
+                    // import checks every name and shape), so this warns rather than refuses.
+                    FileHandle.standardError.write(Data(("fad: warning: \(url.path) is not the published \(official.checkpoint.file): "
+                        + "\(published.describing(digest)), published \(published)\n").utf8))
+                }
+                let written = try TorchModels.importCheckpoint(name, from: url, sourceDigest: digest)
                 FileHandle.standardError.write(Data("fad: imported \(name) to \(written.path)\n".utf8))
             } catch { exitForError(error) }
         }
@@ -53,12 +106,13 @@ struct Models: ParsableCommand {
 
     struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Download a model's official checkpoint and import it (needs network access).")
+            abstract: "Download a model's official checkpoint and import it (needs network access).",
+            discussion: "The download must match the digest its publisher published, where one is published.")
 
         @Argument(help: ArgumentHelp("Model to fetch: \(TorchModels.names.joined(separator: ", ")).", valueName: "name"))
         var name: String
 
-        @Option(help: ArgumentHelp("Download from this URL instead of the official one.", valueName: "url"))
+        @Option(help: ArgumentHelp("Download from this URL (a mirror) instead of the official one.", valueName: "url"))
         var url: String?
 
         func validate() throws {
@@ -69,12 +123,19 @@ struct Models: ParsableCommand {
 
         func run() throws {
             do {
-                guard let source = URL(string: url ?? TorchModels.download(for: name)!.url) else {
+                let official = try TorchModels.official(name)
+                guard let source = URL(string: url ?? official.checkpoint.url) else {
                     throw CommandError(description: "not a URL: \(url ?? "")", exitCode: FADExitCode.usage)
                 }
                 let file = try download(source)
                 defer { try? FileManager.default.removeItem(at: file) }
-                let written = try TorchModels.importCheckpoint(name, from: file)
+                let digest = try checkpointDigest(of: file)
+                if let published = official.checkpoint.digest, !published.matches(digest) {
+                    throw CommandError(description: "\(source.absoluteString): the download is not the published \(official.checkpoint.file) "
+                                           + "(\(published.describing(digest)), published \(published)); nothing was imported",
+                                       exitCode: FADExitCode.data)
+                }
+                let written = try TorchModels.importCheckpoint(name, from: file, sourceDigest: digest)
                 FileHandle.standardError.write(Data("fad: fetched \(source.absoluteString) and imported \(name) to \(written.path)\n".utf8))
             } catch { exitForError(error) }
         }

@@ -30,11 +30,11 @@ final class EmbeddedModelsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: empty) }
         let embeddedOnly = ModelStore(searchPaths: [empty], includesEmbeddedFiles: true)
         XCTAssertEqual(embeddedOnly.locate("musicnn/MSD_musicnn.safetensors"), .embedded)
-        let fromBinary = try MusiCNN(.msd, store: embeddedOnly)
-        let fromDisk = try MusiCNN(name: "msd-musicnn", weights: models.appendingPathComponent("musicnn/MSD_musicnn.safetensors"),
-                                   labels: models.appendingPathComponent("musicnn/MSD_musicnn.labels.txt"))
+        let spec = try ModelRegistry.spec("msd-musicnn")
+        let fromBinary = try NetworkModel<MusiCNN>(spec: spec, store: embeddedOnly)
+        let fromDisk = try NetworkModel<MusiCNN>(spec: spec, store: ModelStore(searchPaths: [models]))
         XCTAssertEqual(fromBinary.descriptor.labels, fromDisk.descriptor.labels)
-        XCTAssertEqual(fromBinary.descriptor.weightsDigest, try WeightReader.digest(models.appendingPathComponent("musicnn/MSD_musicnn.safetensors")))
+        XCTAssertEqual(fromBinary.descriptor.weightsDigest, try ModelWeights.digest(of: models.appendingPathComponent("musicnn/MSD_musicnn.safetensors")))
         let logMel = try Fixtures.npy("musicnn/real.npy").matrix(of: Float.self)
         let a = try fromBinary.analyze(logMel: logMel, layers: ["penultimate"], windowHop: nil)
         let b = try fromDisk.analyze(logMel: logMel, layers: ["penultimate"], windowHop: nil)
@@ -48,7 +48,7 @@ final class EmbeddedModelsTests: XCTestCase {
         // The AudioSet class names of the imported PANNs models travel too.
         XCTAssertEqual(try readLabels(embeddedOnly.file("audioset/labels.txt"), count: 527).first, "Speech")
         // Without the embedded files and with nothing on disk, the error names where it looked.
-        XCTAssertThrowsError(try MusiCNN(.msd, store: ModelStore(searchPaths: [empty]))) { error in
+        XCTAssertThrowsError(try NetworkModel<MusiCNN>(spec: spec, store: ModelStore(searchPaths: [empty]))) { error in
             XCTAssertEqual((error as? ModelError)?.kind, .weightsNotFound)
             XCTAssertTrue("\(error)".contains(empty.path), "\(error)")
         }
@@ -67,8 +67,8 @@ final class EmbeddedModelsTests: XCTestCase {
         let store = ModelStore(searchPaths: [dir], includesEmbeddedFiles: true)
         let shadowed = dir.appendingPathComponent("musicnn/MSD_musicnn.safetensors")
         XCTAssertEqual(ModelCatalog.availability(of: "msd-musicnn", store: store), .installed(shadowed))
-        let model = try MusiCNN(.msd, store: store)
-        XCTAssertEqual(model.descriptor.weightsDigest, try MusiCNN(.mtt, store: store).descriptor.weightsDigest)
+        let model = try ModelRegistry.load("msd-musicnn", store: store)
+        XCTAssertEqual(model.descriptor.weightsDigest, try ModelRegistry.load("mtt-musicnn", store: store).descriptor.weightsDigest)
         XCTAssertEqual(model.descriptor.labels.first, "guitar")  // MTT's first tag; MSD's is "rock"
     }
 
@@ -80,7 +80,7 @@ final class EmbeddedModelsTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("musicnn"), withIntermediateDirectories: true)
         let bad = dir.appendingPathComponent("musicnn/MSD_musicnn.safetensors")
         try Data("not safetensors".utf8).write(to: bad)
-        XCTAssertThrowsError(try MusiCNN(.msd, store: ModelStore(searchPaths: [dir], includesEmbeddedFiles: true))) { error in
+        XCTAssertThrowsError(try ModelRegistry.load("msd-musicnn", store: ModelStore(searchPaths: [dir], includesEmbeddedFiles: true))) { error in
             XCTAssertEqual((error as? ModelError)?.kind, .invalidWeights)
             XCTAssertTrue("\(error)".hasPrefix(bad.path), "\(error)")
         }

@@ -32,13 +32,19 @@ final class ModelAPITests: XCTestCase {
     func testWrongWeightsFileIsRejected() throws {
         let vggWeights = Fixtures.repositoryRoot.appendingPathComponent("Models").appendingPathComponent("musicnn/MTT_vgg.safetensors")
         let labels = Fixtures.repositoryRoot.appendingPathComponent("Models").appendingPathComponent("musicnn/MTT_musicnn.labels.txt")
-        XCTAssertThrowsError(try MusiCNN(name: "x", weights: vggWeights, labels: labels)) { error in
+        XCTAssertThrowsError(try NetworkModel<MusiCNN>(spec: ModelRegistry.spec("mtt-musicnn"), weights: ModelWeights(ModelStore.File(url: vggWeights)),
+                                                     labels: try readLines(labels))) { error in
             XCTAssertEqual((error as? ModelError)?.kind, .invalidWeights, "\(error)")
         }
         let musicnnWeights = Fixtures.repositoryRoot.appendingPathComponent("Models").appendingPathComponent("musicnn/MTT_musicnn.safetensors")
-        XCTAssertThrowsError(try MusicnnVGG(name: "x", weights: musicnnWeights, labels: labels)) { error in
+        XCTAssertThrowsError(try NetworkModel<MusicnnVGG>(spec: ModelRegistry.spec("mtt-vgg"), weights: ModelWeights(ModelStore.File(url: musicnnWeights)),
+                                                        labels: try readLines(labels))) { error in
             XCTAssertEqual((error as? ModelError)?.kind, .invalidWeights, "\(error)")
         }
+    }
+
+    private func readLines(_ url: URL) throws -> [String] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
     func testWindowingAndShortClips() throws {
@@ -50,7 +56,7 @@ final class ModelAPITests: XCTestCase {
         XCTAssertThrowsError(try Windowing(length: 187, hop: 0))
 
         // A clip shorter than a window is zero-padded to one window (documented in `Windowing`).
-        let model = try MusiCNN(.mtt)
+        let model = try NetworkModel<MusiCNN>(spec: ModelRegistry.spec("mtt-musicnn"))
         let real = try Fixtures.npy("musicnn/real.npy").matrix(of: Float.self)
         let short = real.selectingRows(0..<100)
         var padded = short

@@ -47,14 +47,14 @@ final class MusicnnParityTests: XCTestCase {
 
     func testMusiCNNMatchesTensorFlow() throws {
         for dataset in MusicnnDataset.allCases {
-            let model = try MusiCNN(dataset)
+            let model = try NetworkModel<MusiCNN>(spec: ModelRegistry.spec("\(dataset.rawValue.lowercased())-musicnn"))
             try check(model, checkpoint: "\(dataset.rawValue)_musicnn") { try model.analyze(logMel: $0, layers: $1, windowHop: $2) }
         }
     }
 
     func testMusicnnVGGMatchesTensorFlow() throws {
         for dataset in MusicnnDataset.allCases {
-            let model = try MusicnnVGG(dataset)
+            let model = try NetworkModel<MusicnnVGG>(spec: ModelRegistry.spec("\(dataset.rawValue.lowercased())-vgg"))
             try check(model, checkpoint: "\(dataset.rawValue)_vgg") { try model.analyze(logMel: $0, layers: $1, windowHop: $2) }
         }
     }
@@ -64,8 +64,8 @@ final class MusicnnParityTests: XCTestCase {
         let saved = BLAS.threads
         defer { BLAS.threads = saved }
         let input = try logMel("real")
-        let musicnn = try MusiCNN(.msd)
-        let vgg = try MusicnnVGG(.mtt)
+        let musicnn = try NetworkModel<MusiCNN>(spec: ModelRegistry.spec("msd-musicnn"))
+        let vgg = try NetworkModel<MusicnnVGG>(spec: ModelRegistry.spec("mtt-vgg"))
         func run() throws -> [[Float]] {
             let a = try musicnn.analyze(logMel: input, layers: ["max_pool", "penultimate"], windowHop: 94)
             let b = try vgg.analyze(logMel: input, layers: ["pool5"], windowHop: 187)

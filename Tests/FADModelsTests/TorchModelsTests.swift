@@ -25,7 +25,8 @@ final class TorchModelsTests: XCTestCase {
     }
 
     func testVGGishModelOutputs() throws {
-        let model = try VGGishModel(weights: VGGishTests.weights(), weightsDigest: "test")
+        let model = try NetworkModel<VGGish>(spec: ModelRegistry.spec("vggish"),
+                                             weights: ModelWeights(VGGishTests.weights(), path: "deterministic", digest: "test"), labels: [])
         XCTAssertEqual(model.descriptor.name, "vggish")
         XCTAssertEqual(model.descriptor.frontEnd, .vggish)
         let wave = try Fixtures.npy("vggish/music_16k.npy").floats

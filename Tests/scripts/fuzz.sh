@@ -9,7 +9,8 @@
 # safetensors, fadstats, path-list). The parser modules are compiled straight with swiftc and
 # -sanitize=fuzzer,address into .build-fuzz/ (SwiftPM has no libFuzzer mode, and the normal
 # build must stay free of sanitizer flags); only the modules the targets need are built, so
-# swift-crypto is not. The run starts from the committed seeds in Tests/Fuzz/Corpus/TARGET
+# swift-crypto is not (checkpoint digests are computed in the `fad` command); torch-zip and
+# pickle exercise FADTorch. The run starts from the committed seeds in Tests/Fuzz/Corpus/TARGET
 # and keeps what it learns in .build-fuzz/corpus/TARGET; crashes are written to
 # .build-fuzz/crashes/TARGET/. SECONDS = 0 runs until stopped. Exits non-zero on a crash.
 set -euo pipefail
@@ -48,11 +49,12 @@ build_embedded_models() {
 # sanitized objects never mix two versions of the code.
 build_modules() {
     local hash
-    hash=$( (cat "$0"; find "$root"/Sources/{FADArrays,FADNN,FADStats,FADFeatures,FADAudio,FADModels,CEmbeddedModels} -name '*.[swifch]*' \
+    hash=$( (cat "$0"; find "$root"/Sources/{FADArrays,FADTorch,FADNN,FADStats,FADFeatures,FADAudio,FADModels,CEmbeddedModels} -name '*.[swifch]*' \
         | sort | xargs cat) | sha256sum | cut -c1-16)
     [[ -f $modules/stamp && $(cat "$modules/stamp") == "$hash" ]] && return
     rm -f "$modules/stamp"
     build_module FADArrays
+    build_module FADTorch
     build_module FADNN -I "$root/Sources/COpenBLAS" "${blas[@]}"
     build_module FADStats -I "$root/Sources/COpenBLAS" "${blas[@]}"
     build_module FADFeatures -I "$root/Sources/CFFTW"

@@ -1,5 +1,6 @@
 import Foundation
 import FADNN
+import FADTorch
 
 /// How one PyTorch tensor is stored after import, in FADNN's channels-last layout.
 public enum ImportedLayout: Sendable, Equatable {
@@ -210,17 +211,25 @@ public enum TorchImporter {
 
     /// Reads `checkpoint` (zip or legacy torch.save format), checks it against `spec`, and writes
     /// `<directory>/<spec.modelName>.safetensors`. Returns the written file.
+    /// `sourceDigest` (the checkpoint's digests, computed by the caller) is recorded in the
+    /// written file's metadata (`source_sha256`, `source_md5`).
     @discardableResult
-    public static func importCheckpoint(_ checkpoint: URL, spec: TorchImportSpec, into directory: URL) throws -> URL {
+    public static func importCheckpoint(_ checkpoint: URL, spec: TorchImportSpec, into directory: URL,
+                                        sourceDigest: CheckpointDigest? = nil) throws -> URL {
         let tensors: [String: FADNN.Tensor]
         do {
-            let file = try TorchCheckpoint(contentsOf: checkpoint)
+            let file: TorchCheckpoint
+            do { file = try TorchCheckpoint(contentsOf: checkpoint) } catch let error as TorchError { throw ModelError(error) }
             // Names and shapes first: a tensor is converted (and memory allocated for it) only
             // once the spec has accepted its shape, so a hostile shape can only fail.
-            let shapes = try file.floatTensorShapes()
+            let shapes: [String: [Int]]
+            do { shapes = try file.floatTensorShapes() } catch let error as TorchError { throw ModelError(error) }
             try validate(shapes: shapes, spec: spec, path: checkpoint.path)
-            tensors = try prepare(stateDict: try file.floatTensors(names: neededEntries(shapes: shapes, spec: spec)),
-                                  spec: spec, path: checkpoint.path)
+            let stateDict: [String: (shape: [Int], values: [Float])]
+            do {
+                stateDict = try file.floatTensors(names: neededEntries(shapes: shapes, spec: spec))
+            } catch let error as TorchError { throw ModelError(error) }
+            tensors = try prepare(stateDict: stateDict, spec: spec, path: checkpoint.path)
         } catch let error as ModelError {
             // Whatever is wrong here is wrong with the file the user gave.
             throw ModelError(path: error.path, kind: .invalidCheckpoint, reason: error.reason)
@@ -230,12 +239,17 @@ public enum TorchImporter {
         } catch {
             throw ModelError(path: directory.path, kind: .writeFailed, reason: "cannot create the model directory (\(error.localizedDescription))")
         }
-        var writer = SafetensorsWriter(metadata: [
+        var metadata = [
             "format": "fad",
             "model": spec.modelName,
             "layout": "conv HWIO, dense [in, out] (imported from PyTorch OIHW / [out, in])",
             "source": checkpoint.lastPathComponent,
-        ])
+        ]
+        if let sourceDigest {
+            metadata["source_sha256"] = sourceDigest.sha256
+            metadata["source_md5"] = sourceDigest.md5
+        }
+        var writer = SafetensorsWriter(metadata: metadata)
         for t in spec.tensors { writer.add(t.name, tensors[t.name]!) }
         let destination = directory.appendingPathComponent("\(spec.modelName).safetensors")
         do { try writer.write(to: destination) } catch let error as NNError { throw ModelError(error) }
@@ -272,10 +286,4 @@ public enum TorchImporter {
     private static func list(_ names: [String]) -> String {
         names.count <= 8 ? names.joined(separator: ", ") : names.prefix(8).joined(separator: ", ") + ", ... (\(names.count) in all)"
     }
-
-    /// The official weight files, for `fad models fetch` (they are not redistributable here).
-    public static let officialDownloads: [(model: String, file: String, url: String)] = [
-        ("vggish", "vggish-10086976.pth",
-         "https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth"),
-    ]
 }

@@ -24,16 +24,10 @@ public enum MusicnnDataset: String, Sendable, CaseIterable {
 /// BatchNorms after a ReLU run as per-channel affines fused into the conv epilogue (exact); the
 /// back end's BatchNorm before the first dense layer is folded into it (exact); the input
 /// BatchNorm is applied to the input because the zero padding that follows is not normalised.
-public final class MusiCNN: AudioEmbeddingModel {
+public struct MusiCNN: Sendable {
     public static let windowFrames = 187
     public static let bands = 96
     static let epsilon: Float = 1e-3
-
-    public let descriptor: ModelDescriptor
-    /// Windows per forward pass (bounds memory: ~1 MB of activations per window).
-    public let batchSize = 32
-    /// Maps mono samples at 16 kHz to the [frames, 96] log-mel; nil until a front end is provided.
-    public let frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)?
 
     private let inputNorm: ChannelAffine
     private let timbral: [Conv2D]
@@ -42,34 +36,19 @@ public final class MusiCNN: AudioEmbeddingModel {
     private let penultimate: Dense
     private let output: Dense
 
-    /// Loads the released checkpoint of `dataset` from the store (`musicnn/<MTT|MSD>_musicnn.*`;
-    /// the default store finds the copies embedded in fad).
-    public convenience init(_ dataset: MusicnnDataset, store: ModelStore = .default,
-                            frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = defaultMusicnnFrontEnd) throws {
-        let base = "musicnn/\(dataset.rawValue)_musicnn"
-        try self.init(name: "\(dataset.rawValue.lowercased())-musicnn", weights: try store.file(base + ".safetensors"),
-                      labels: try store.file(base + ".labels.txt"), frontEnd: frontEnd)
-    }
-
-    /// Loads a checkpoint from files on disk.
-    public convenience init(name: String, weights: URL, labels: URL,
-                            frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)? = defaultMusicnnFrontEnd) throws {
-        try self.init(name: name, weights: ModelStore.File(url: weights), labels: ModelStore.File(url: labels), frontEnd: frontEnd)
-    }
-
-    init(name: String, weights: ModelStore.File, labels: ModelStore.File,
-         frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)?) throws {
-        let reader = try WeightReader(weights)
+    /// Builds the network from a released checkpoint's TF variable names (`conv2d_N/kernel`, ...).
+    public init(weights: ModelWeights) throws {
         let eps = Self.epsilon
         func bn(_ index: Int, _ channels: Int) throws -> BatchNorm {
-            try reader.batchNorm(index == 0 ? "batch_normalization" : "batch_normalization_\(index)", channels: channels, epsilon: eps)
+            try weights.tensorFlowBatchNorm(index == 0 ? "batch_normalization" : "batch_normalization_\(index)",
+                                            channels: channels, epsilon: eps)
         }
         func conv(_ index: Int, _ kh: Int, _ kw: Int, _ cin: Int, _ cout: Int, padding: Padding,
                   norm: Int, storedShape: [Int]? = nil) throws -> Conv2D {
             let prefix = index == 0 ? "conv2d" : "conv2d_\(index)"
-            return Conv2D(hwio: try reader.floats("\(prefix)/kernel", storedShape ?? [kh, kw, cin, cout]),
+            return Conv2D(hwio: try weights.floats("\(prefix)/kernel", shape: storedShape ?? [kh, kw, cin, cout]),
                           kernelHeight: kh, kernelWidth: kw, inputChannels: cin, outputChannels: cout,
-                          bias: try reader.floats("\(prefix)/bias", [cout]), padding: padding,
+                          bias: try weights.floats("\(prefix)/bias", shape: [cout]), padding: padding,
                           activation: .relu, postAffine: try bn(norm, cout).affine)
         }
         let timePad = Padding.explicit(top: 3, bottom: 3, left: 0, right: 0)
@@ -84,25 +63,12 @@ public final class MusiCNN: AudioEmbeddingModel {
         midEnd = [try conv(5, 7, 1, 561, 64, padding: timePad, norm: 6, storedShape: [7, 561, 1, 64]),
                   try conv(6, 7, 1, 64, 64, padding: timePad, norm: 7, storedShape: [7, 64, 1, 64]),
                   try conv(7, 7, 1, 64, 64, padding: timePad, norm: 8, storedShape: [7, 64, 1, 64])]
-        penultimate = Dense(inOut: try reader.floats("dense/kernel", [1506, 200]), inputs: 1506, outputs: 200,
-                            bias: try reader.floats("dense/bias", [200]), activation: .relu,
+        penultimate = Dense(inOut: try weights.floats("dense/kernel", shape: [1506, 200]), inputs: 1506, outputs: 200,
+                            bias: try weights.floats("dense/bias", shape: [200]), activation: .relu,
                             postAffine: try bn(10, 200).affine)
             .foldingPreceding(try bn(9, 1506).affine)
-        output = Dense(inOut: try reader.floats("dense_1/kernel", [200, 50]), inputs: 200, outputs: 50,
-                       bias: try reader.floats("dense_1/bias", [50]))
-        try reader.finish()
-        self.frontEnd = frontEnd
-        descriptor = ModelDescriptor(
-            name: name, sampleRate: 16000, frontEnd: .musicnn, windowFrames: Self.windowFrames,
-            frameHop: 256,
-            layers: [LayerDescriptor(name: "max_pool", dimension: 753), LayerDescriptor(name: "mean_pool", dimension: 753),
-                     LayerDescriptor(name: "penultimate", dimension: 200)],
-            // The FAD default is the 50 tag logits (the `logits` classifier output, which every
-            // model with labels offers as a layer): the README's default-embedding study found
-            // them monotonic under every degradation and the best at telling genres apart
-            // (20.7x vs 8.1x for penultimate, 2.8x for max_pool).
-            defaultLayer: "logits", labels: try readLabels(labels, count: 50),
-            weightsDigest: reader.digest)
+        output = Dense(inOut: try weights.floats("dense_1/kernel", shape: [200, 50]), inputs: 200, outputs: 50,
+                       bias: try weights.floats("dense_1/bias", shape: [50]))
     }
 
     /// Outputs of one batch of windows.
@@ -143,51 +109,37 @@ public final class MusiCNN: AudioEmbeddingModel {
             + penultimate.flops + output.flops
     }
 
-    /// Runs the model on a [frames, 96] log-mel (see `Windowing` for windows and short clips).
-    public func analyze(logMel: Matrix<Float>, layers: Set<String>, windowHop: Int? = nil) throws -> ModelOutput {
-        for layer in layers { _ = try descriptor.layer(layer) }
-        guard logMel.columns == Self.bands else {
-            throw ModelError(path: descriptor.name, kind: .invalidInput, reason: "log-mel has \(logMel.columns) bands, expected 96")
-        }
-        guard logMel.rows > 0 else {
-            throw ModelError(path: descriptor.name, kind: .invalidInput, reason: "empty input (no log-mel frames)")
-        }
-        let windowing = try Windowing(length: Self.windowFrames, hop: windowHop ?? Self.windowFrames)
-        let starts = windowing.starts(frames: logMel.rows)
-        var maxPool: [Float] = [], meanPool: [Float] = [], hidden: [Float] = [], logits: [Float] = []
-        var first = 0
-        while first < starts.count {
-            let count = min(batchSize, starts.count - first)
-            let out = forward(windowing.batch(logMel, starts: starts[first ..< first + count]))
-            if layers.contains("max_pool") { maxPool += out.maxPool.values }
-            if layers.contains("mean_pool") { meanPool += out.meanPool.values }
-            if layers.contains("penultimate") { hidden += out.penultimate.values }
-            logits += out.logits.values
-            first += count
-        }
-        let n = starts.count
-        var embeddings: [String: Matrix<Float>] = [:]
-        if layers.contains("max_pool") { embeddings["max_pool"] = Matrix(rows: n, columns: 753, values: maxPool) }
-        if layers.contains("mean_pool") { embeddings["mean_pool"] = Matrix(rows: n, columns: 753, values: meanPool) }
-        if layers.contains("penultimate") { embeddings["penultimate"] = Matrix(rows: n, columns: 200, values: hidden) }
-        let logitMatrix = Matrix(rows: n, columns: 50, values: logits)
-        let probabilities = sigmoid(Tensor(logitMatrix)).matrix
-        return ModelOutput(embeddings: embeddings, logits: logitMatrix, probabilities: probabilities, windowStarts: starts)
-    }
-
-    public func analyze(samples: [Float], layers: Set<String>, windowHop: Int?) throws -> ModelOutput {
-        try analyze(logMel: try musicnnLogMel(samples, frontEnd: frontEnd, model: descriptor.name),
-                    layers: layers, windowHop: windowHop)
-    }
 }
 
-/// Runs a musicnn front end, or explains that none is configured.
-func musicnnLogMel(_ samples: [Float], frontEnd: (@Sendable ([Float]) throws -> Matrix<Float>)?, model: String) throws -> Matrix<Float> {
-    guard !samples.isEmpty else {
-        throw ModelError(path: model, kind: .invalidInput, reason: "empty audio (no samples)")
+extension MusiCNN: AudioNetwork {
+    /// `msd-musicnn` and `mtt-musicnn`: the released checkpoints, shipped inside fad; 3 s windows
+    /// (187 frames of musicnn's 16 kHz log-mel), not overlapping unless a hop is given.
+    public static let specs: [ModelSpec] = MusicnnDataset.allCases.map { dataset in
+        let base = "musicnn/\(dataset.rawValue)_musicnn"
+        return ModelSpec(
+            id: "\(dataset.rawValue.lowercased())-musicnn", sampleRate: 16_000, input: .logMel(.musicnn),
+            windows: .sliding(length: windowFrames, hop: windowFrames),
+            layers: [LayerDescriptor(name: "max_pool", dimension: 753), LayerDescriptor(name: "mean_pool", dimension: 753),
+                     LayerDescriptor(name: "penultimate", dimension: 200)],
+            // The FAD default is the 50 tag logits (the `logits` classifier output, which every
+            // model with labels offers as a layer): the README's default-embedding study found
+            // them monotonic under every degradation and the best at telling genres apart
+            // (20.7x vs 8.1x for penultimate, 2.8x for max_pool).
+            defaultLayer: "logits", labels: .file(base + ".labels.txt", count: 50), activation: .sigmoid,
+            // ~1 MB of activations per window.
+            weights: .shipped(base + ".safetensors"), batchSize: 32)
     }
-    guard let frontEnd else {
-        throw ModelError(path: model, kind: .invalidInput, reason: "no log-mel front end configured for this model")
+
+    public init(spec: ModelSpec, weights: ModelWeights) throws {
+        try self.init(weights: weights)
     }
-    return try frontEnd(samples)
+
+    public func forward(_ windows: Tensor, layers: Set<String>) throws -> NetworkOutput {
+        let out = forward(windows)
+        var outputs: [String: Tensor] = [:]
+        if layers.contains("max_pool") { outputs["max_pool"] = out.maxPool }
+        if layers.contains("mean_pool") { outputs["mean_pool"] = out.meanPool }
+        if layers.contains("penultimate") { outputs["penultimate"] = out.penultimate }
+        return NetworkOutput(layers: outputs, logits: out.logits)
+    }
 }

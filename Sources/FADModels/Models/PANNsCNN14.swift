@@ -169,13 +169,16 @@ extension PANNsCNN14.Variant {
     /// The front end the weights expect.
     public var frontEndConfiguration: FrontEndConfiguration { self == .khz32 ? .pannsCNN14 : .pannsCNN14_16k }
 
-    /// The official checkpoint (Zenodo record 3987831, which publishes an MD5 per file).
+    /// The official checkpoint (Zenodo record 3987831, which lists an MD5 per file; the same
+    /// MD5s are pinned by independent downstream code that verifies its downloads).
     public var officialCheckpoint: OfficialCheckpoint {
         self == .khz32
             ? OfficialCheckpoint(file: "Cnn14_mAP=0.431.pth",
-                                 url: "https://zenodo.org/record/3987831/files/Cnn14_mAP%3D0.431.pth?download=1", digest: nil)
+                                 url: "https://zenodo.org/record/3987831/files/Cnn14_mAP%3D0.431.pth?download=1",
+                                 digest: .md5("541141fa2ee191a88f24a3219fff024e"))
             : OfficialCheckpoint(file: "Cnn14_16k_mAP=0.438.pth",
-                                 url: "https://zenodo.org/record/3987831/files/Cnn14_16k_mAP%3D0.438.pth?download=1", digest: nil)
+                                 url: "https://zenodo.org/record/3987831/files/Cnn14_16k_mAP%3D0.438.pth?download=1",
+                                 digest: .md5("362fc5ff18f1d6ad2f6d464b45893f2c"))
     }
 }
 

@@ -142,3 +142,53 @@ public struct VGGish: Sendable {
         }
     }
 }
+
+extension VGGish.Framing {
+    /// The registry id of this framing: the framing is part of the id, so that caches keyed on
+    /// the descriptor tell the two apart.
+    public var modelID: String { self == .fadtk ? "vggish" : "vggish-google" }
+}
+
+extension VGGish: AudioNetwork {
+    /// torchvggish's release of Google's weights, as torch.hub names it: the 8 hex digits are
+    /// the start of the file's SHA-256, which torch.hub's `check_hash` verifies.
+    public static let officialCheckpoint = OfficialCheckpoint(
+        file: "vggish-10086976.pth",
+        url: "https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth",
+        digest: .sha256Prefix("10086976"))
+
+    /// `vggish` (fadtk framing) and `vggish-google`, both from the one import "vggish": 16 kHz,
+    /// one 128-d embedding per 0.96 s example (96 frames of 10 ms).
+    public static let specs: [ModelSpec] = Framing.allCases.map { framing in
+        ModelSpec(id: framing.modelID, sampleRate: sampleRate, input: .logMel(.vggish),
+                  // fadtk: consecutive examples (a hop replaces 96); Google: one example per
+                  // 1 s window every 0.5 s (50 frames), its own fixed framing.
+                  windows: .sliding(length: exampleFrames, hop: framing == .fadtk ? exampleFrames : 50),
+                  layers: [LayerDescriptor(name: "embedding", dimension: embeddingSize)], defaultLayer: "embedding",
+                  // ~1.6 MB of activations per example.
+                  weights: .imported(officialCheckpoint, importSpec), batchSize: 64)
+    }
+
+    public init(spec: ModelSpec, weights: ModelWeights) throws {
+        try self.init(weights: weights as WeightSource)
+    }
+
+    /// Both framings cut the waveform before the front end (``examples(of:framing:frontEnd:hop:)``):
+    /// fadtk pads a clip shorter than 1 s with silence before the log-mel, Google peak-normalises
+    /// and cuts 1 s windows. `hop` (frames) replaces the fadtk example hop; Google's is fixed.
+    public func windows(of samples: [Float], spec: ModelSpec, frontEnd: LogMelFrontEnd?, hop: Int?) throws -> ModelWindows {
+        guard let frontEnd else {
+            throw ModelError(path: spec.id, kind: .invalidInput, reason: "VGGish needs its log-mel front end")
+        }
+        let framing: Framing = spec.id == Framing.google.modelID ? .google : .fadtk
+        let (examples, starts) = try Self.examples(of: samples, framing: framing, frontEnd: frontEnd, hop: hop ?? Self.exampleFrames)
+        return ModelWindows(starts: starts) { range in
+            examples.slice(batch: range.lowerBound, count: range.count).reshaped([range.count, Self.exampleFrames, Self.melBands, 1])
+        }
+    }
+
+    /// [N, 96, 64, 1] log-mel examples -> the 128-d embedding.
+    public func forward(_ windows: FADNN.Tensor, layers: Set<String>) throws -> NetworkOutput {
+        NetworkOutput(layers: ["embedding": embed(examples: windows.reshaped(Array(windows.shape.prefix(3))))])
+    }
+}

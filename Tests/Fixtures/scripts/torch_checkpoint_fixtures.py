@@ -1,5 +1,5 @@
 """Writes small PyTorch checkpoints in both torch.save formats, plus the values torch itself
-reads back from them, for the Swift checkpoint reader tests (Tests/FADModelsTests/TorchCheckpointTests).
+reads back from them, for the Swift checkpoint reader tests (Tests/FADTorchTests/TorchCheckpointTests).
 
 Run with the torch venv:  /tmp/torch/bin/python Tests/Fixtures/scripts/torch_checkpoint_fixtures.py
 Outputs (Tests/Fixtures/torch/):

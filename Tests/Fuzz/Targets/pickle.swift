@@ -1,5 +1,5 @@
 // libFuzzer target: legacy PyTorch checkpoints (concatenated pickles, then raw storages).
-import FADModels
+import FADTorch
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,5 @@
 // libFuzzer target: PyTorch zip checkpoints (zip directory, data.pkl, storages, tensor views).
-import FADModels
+import FADTorch
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")

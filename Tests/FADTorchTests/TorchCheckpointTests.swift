@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import FADModels
+@testable import FADTorch
 import _FADTestSupport
 
 /// The Swift checkpoint reader against what torch itself reads back

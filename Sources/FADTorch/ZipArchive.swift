@@ -40,8 +40,8 @@ struct ZipArchive {
         self.path = path
         self.data = data
         let reader = ByteReader(data: data, path: path)
-        func fail(_ reason: String) -> ModelError {
-            ModelError(path: path, kind: .invalidWeights, reason: "zip archive: \(reason)")
+        func fail(_ reason: String) -> TorchError {
+            TorchError(path: path, kind: .invalid, reason: "zip archive: \(reason)")
         }
 
         // End of central directory: 22 bytes plus a comment of at most 65535 bytes.
@@ -150,8 +150,8 @@ struct ZipArchive {
 
     /// The bytes of a STORED entry, as a range of `data` (no copy), after checking its CRC-32.
     func contents(of entry: Entry) throws -> Range<Int> {
-        func fail(_ reason: String) -> ModelError {
-            ModelError(path: path, kind: .invalidWeights, reason: "zip entry '\(entry.name)': \(reason)")
+        func fail(_ reason: String) -> TorchError {
+            TorchError(path: path, kind: .invalid, reason: "zip entry '\(entry.name)': \(reason)")
         }
         guard entry.method == 0 else {
             let kind = entry.method == 8 ? "deflate-compressed" : "compressed with zip method \(entry.method)"
@@ -224,7 +224,7 @@ struct ByteReader {
 
     private func check(_ offset: Int, _ count: Int) throws {
         guard offset >= 0, count >= 0, offset <= data.count, count <= data.count - offset else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "unexpected end of data at byte \(offset) (wanted \(count) bytes of \(data.count))")
+            throw TorchError(path: path, kind: .invalid, reason: "unexpected end of data at byte \(offset) (wanted \(count) bytes of \(data.count))")
         }
     }
 
@@ -265,7 +265,7 @@ struct ByteReader {
     func int(fromUInt64At offset: Int) throws -> Int {
         let value = try uint64(at: offset)
         guard value <= UInt64(Int.max) else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "64-bit field at byte \(offset) is out of range")
+            throw TorchError(path: path, kind: .invalid, reason: "64-bit field at byte \(offset) is out of range")
         }
         return Int(value)
     }
@@ -282,7 +282,7 @@ struct ByteReader {
             let byte = try readUInt8()
             if byte == 0x0A { break }
             bytes.append(byte)
-            if bytes.count > 4096 { throw ModelError(path: path, kind: .invalidWeights, reason: "pickle text line too long") }
+            if bytes.count > 4096 { throw TorchError(path: path, kind: .invalid, reason: "pickle text line too long") }
         }
         return String(decoding: bytes, as: UTF8.self)
     }

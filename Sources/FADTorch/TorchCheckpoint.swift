@@ -28,7 +28,7 @@ public struct TorchCheckpoint {
         do {
             data = try RegularFile.read(url)
         } catch let failure as RegularFile.Failure {
-            throw ModelError(path: path, kind: .weightsNotFound, reason: failure.reason)
+            throw TorchError(path: path, kind: .unreadable, reason: failure.reason)
         }
         try self.init(data: data, path: path)
     }
@@ -43,7 +43,7 @@ public struct TorchCheckpoint {
             format = .legacy
             root = try Self.readLegacy(data: data, path: path)
         } else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "not a PyTorch checkpoint (neither a zip archive nor a pickle)")
+            throw TorchError(path: path, kind: .invalid, reason: "not a PyTorch checkpoint (neither a zip archive nor a pickle)")
         }
     }
 
@@ -53,21 +53,21 @@ public struct TorchCheckpoint {
                                           bytes: (String, TorchDType, Int) throws -> Data?) throws -> PickleValue {
         // ('storage', torch.FloatStorage, key, location, numel[, view_metadata])
         guard case .tuple(let fields) = pid, fields.count >= 5, fields[0].string == "storage" else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "pickle: unsupported persistent id (\(pid.kind))")
+            throw TorchError(path: path, kind: .invalid, reason: "pickle: unsupported persistent id (\(pid.kind))")
         }
         guard case .global(let module, let name) = fields[1], module == "torch",
               let dtype = TorchDType(storageClass: name) else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "pickle: unsupported storage type \(fields[1].kind)")
+            throw TorchError(path: path, kind: .invalid, reason: "pickle: unsupported storage type \(fields[1].kind)")
         }
         let key: String
         if let s = fields[2].string { key = s } else if let i = fields[2].int { key = String(i) } else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "pickle: bad storage key")
+            throw TorchError(path: path, kind: .invalid, reason: "pickle: bad storage key")
         }
         guard let count = fields[4].int, count >= 0 else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "pickle: bad storage size")
+            throw TorchError(path: path, kind: .invalid, reason: "pickle: bad storage size")
         }
         if fields.count > 5, case .none = fields[5] {} else if fields.count > 5 {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "storage views of very old PyTorch versions are not supported; re-save the checkpoint")
+            throw TorchError(path: path, kind: .invalid, reason: "storage views of very old PyTorch versions are not supported; re-save the checkpoint")
         }
         return .storage(TorchStorage(key: key, dtype: dtype, count: count, bytes: try bytes(key, dtype, count)))
     }
@@ -75,24 +75,24 @@ public struct TorchCheckpoint {
     private static func readZip(data: Data, path: String) throws -> PickleValue {
         let zip = try ZipArchive(data: data, path: path)
         guard let pickleEntry = zip.entries.first(where: { $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") }) else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "zip archive without data.pkl: not a torch.save checkpoint")
+            throw TorchError(path: path, kind: .invalid, reason: "zip archive without data.pkl: not a torch.save checkpoint")
         }
         let prefix = String(pickleEntry.name.dropLast("data.pkl".count))
         if let order = zip.entry(named: prefix + "byteorder") {
             let range = try zip.contents(of: order)
             if String(decoding: data[range], as: UTF8.self) != "little" {
-                throw ModelError(path: path, kind: .invalidWeights, reason: "big-endian checkpoints are not supported")
+                throw TorchError(path: path, kind: .invalid, reason: "big-endian checkpoints are not supported")
             }
         }
         var unpickler = Unpickler(data: data[try zip.contents(of: pickleEntry)], path: path) { pid in
             try persistentStorage(pid, path: path) { key, dtype, count in
                 guard let entry = zip.entry(named: prefix + "data/" + key) else {
-                    throw ModelError(path: path, kind: .invalidWeights, reason: "storage \(key) missing from the archive")
+                    throw TorchError(path: path, kind: .invalid, reason: "storage \(key) missing from the archive")
                 }
                 let range = try zip.contents(of: entry)
                 guard let needed = CheckedSize.byteCount(elements: count, elementSize: dtype.byteCount),
                       range.count >= needed else {
-                    throw ModelError(path: path, kind: .invalidWeights, reason: "storage \(key) holds \(range.count) bytes, not the \(count) elements of \(dtype.byteCount) bytes its pickle declares")
+                    throw TorchError(path: path, kind: .invalid, reason: "storage \(key) holds \(range.count) bytes, not the \(count) elements of \(dtype.byteCount) bytes its pickle declares")
                 }
                 return data[range]
             }
@@ -113,36 +113,36 @@ public struct TorchCheckpoint {
         let magic = try unpickler.load()
         let expectedMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19] // 0x1950a86a20f9469cfc6c
         guard case .bigInt(let bytes) = magic, bytes == expectedMagic else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "a pickle but not a PyTorch checkpoint (no torch magic number); plain pickles are not loaded")
+            throw TorchError(path: path, kind: .invalid, reason: "a pickle but not a PyTorch checkpoint (no torch magic number); plain pickles are not loaded")
         }
         guard let version = try unpickler.load().int, version == 1001 else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "unsupported legacy checkpoint protocol version")
+            throw TorchError(path: path, kind: .invalid, reason: "unsupported legacy checkpoint protocol version")
         }
         if case .dict(let info) = try unpickler.load(), case .bool(false)? = info["little_endian"] {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "big-endian checkpoints are not supported")
+            throw TorchError(path: path, kind: .invalid, reason: "big-endian checkpoints are not supported")
         }
         let root = try unpickler.load()
         guard case .list(let keyList) = try unpickler.load() else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "legacy checkpoint: storage key list missing")
+            throw TorchError(path: path, kind: .invalid, reason: "legacy checkpoint: storage key list missing")
         }
         var reader = ByteReader(data: data, path: path)
         reader.position = unpickler.position
         var filled: Set<String> = []
         for keyValue in keyList.items {
             guard let key = keyValue.string, let storage = storages[key] else {
-                throw ModelError(path: path, kind: .invalidWeights, reason: "legacy checkpoint: unknown storage key \(keyValue.kind)")
+                throw TorchError(path: path, kind: .invalid, reason: "legacy checkpoint: unknown storage key \(keyValue.kind)")
             }
             guard filled.insert(key).inserted else {
-                throw ModelError(path: path, kind: .invalidWeights, reason: "legacy checkpoint: storage \(key) is listed twice")
+                throw TorchError(path: path, kind: .invalid, reason: "legacy checkpoint: storage \(key) is listed twice")
             }
             let count = try reader.readUInt64()
             guard count == UInt64(storage.count) else {
-                throw ModelError(path: path, kind: .invalidWeights, reason: "legacy checkpoint: storage \(key) has \(count) elements, pickle says \(storage.count)")
+                throw TorchError(path: path, kind: .invalid, reason: "legacy checkpoint: storage \(key) has \(count) elements, pickle says \(storage.count)")
             }
             let start = data.startIndex + reader.position
             guard let byteCount = CheckedSize.byteCount(elements: storage.count, elementSize: storage.dtype.byteCount),
                   CheckedSize.fits(offset: reader.position, count: byteCount, in: data.count) else {
-                throw ModelError(path: path, kind: .invalidWeights, reason: "legacy checkpoint: storage \(key) truncated (file cut short?)")
+                throw TorchError(path: path, kind: .invalid, reason: "legacy checkpoint: storage \(key) truncated (file cut short?)")
             }
             storage.bytes = data[start..<(start + byteCount)]
             reader.position += byteCount
@@ -165,15 +165,15 @@ public struct TorchCheckpoint {
             if case .dict(let top) = root {
                 detail += " with keys " + top.keys.compactMap(\.string).prefix(10).joined(separator: ", ")
             }
-            throw ModelError(path: path, kind: .invalidWeights, reason: "no state dict found (top-level object: \(detail))")
+            throw TorchError(path: path, kind: .invalid, reason: "no state dict found (top-level object: \(detail))")
         }
         var result: [(name: String, tensor: TorchTensor)] = []
         for (key, value) in dict.entries {
             guard let name = key.string else {
-                throw ModelError(path: path, kind: .invalidWeights, reason: "state dict key is a \(key.kind), not a string")
+                throw TorchError(path: path, kind: .invalid, reason: "state dict key is a \(key.kind), not a string")
             }
             guard case .tensor(let tensor) = value else {
-                throw ModelError(path: path, kind: .invalidWeights, reason: "state dict entry '\(name)' is a \(value.kind), not a tensor")
+                throw TorchError(path: path, kind: .invalid, reason: "state dict entry '\(name)' is a \(value.kind), not a tensor")
             }
             result.append((name, tensor))
         }

@@ -75,23 +75,23 @@ public struct TorchTensor {
     /// converted exactly where Float can hold them). Throws if the view exceeds its storage.
     public func floats(path: String = "<checkpoint>", name: String = "tensor") throws -> [Float] {
         guard let bytes = storage.bytes else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "\(name): storage \(storage.key) has no data")
+            throw TorchError(path: path, kind: .invalid, reason: "\(name): storage \(storage.key) has no data")
         }
         let elementSize = dtype.byteCount
         // The elements both the pickle declares and the file holds.
         let available = min(storage.count, bytes.count / elementSize)
         guard let n = count else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "\(name): shape \(shape) has more elements than any file can hold")
+            throw TorchError(path: path, kind: .invalid, reason: "\(name): shape \(shape) has more elements than any file can hold")
         }
         if n == 0 { return [] }
         guard let extent = CheckedSize.viewExtent(offset: storageOffset, shape: shape, strides: strides),
               extent <= available else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "\(name): view (offset \(storageOffset), shape \(shape), strides \(strides)) exceeds its storage of \(available) elements")
+            throw TorchError(path: path, kind: .invalid, reason: "\(name): view (offset \(storageOffset), shape \(shape), strides \(strides)) exceeds its storage of \(available) elements")
         }
         // A view of more elements than its storage repeats elements (zero strides): never in a
         // saved state dict, and it would let a few bytes of file ask for any amount of memory.
         guard n <= available else {
-            throw ModelError(path: path, kind: .invalidWeights, reason: "\(name): view of \(n) elements over a storage of \(available) (broadcast views are not supported)")
+            throw TorchError(path: path, kind: .invalid, reason: "\(name): view of \(n) elements over a storage of \(available) (broadcast views are not supported)")
         }
         var out = [Float](repeating: 0, count: n)
         bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in

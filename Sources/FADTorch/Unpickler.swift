@@ -152,8 +152,8 @@ struct Unpickler {
     /// Bytes consumed so far (the legacy format concatenates several pickles).
     var position: Int { reader.position }
 
-    private func fail(_ reason: String) -> ModelError {
-        ModelError(path: path, kind: .invalidWeights, reason: "pickle: \(reason)")
+    private func fail(_ reason: String) -> TorchError {
+        TorchError(path: path, kind: .invalid, reason: "pickle: \(reason)")
     }
 
     private mutating func push(_ value: PickleValue) throws {
