@@ -105,7 +105,9 @@ public struct PANNsWavegramLogmelCNN14: Sendable {
             var weight = try weights.floats("\(name).weight", shape: [c, cin, kernel])
             let affine = try bn(norm, c)
             let row = cin * kernel
-            for o in 0..<c { for i in 0..<row { weight[o * row + i] *= affine.scale[o] } }
+            weight.withUnsafeMutableBufferPointer { w in
+                for o in 0..<c { for i in 0..<row { w[o * row + i] *= affine.scale[o] } }
+            }
             return try Conv1D(weight: FADNN.Tensor(shape: [c, cin, kernel], values: weight),
                               bias: FADNN.Tensor(shape: [c], values: affine.shift), stride: stride, dilation: dilation,
                               padding: .symmetric(padding), activation: .relu, name: name)
@@ -114,7 +116,15 @@ public struct PANNsWavegramLogmelCNN14: Sendable {
         func conv2D(_ name: String, _ norm: String, _ cin: Int, _ c: Int) throws -> Conv2D {
             var kernel = try weights.floats("\(name).weight", shape: [3, 3, cin, c])
             let affine = try bn(norm, c)
-            for i in 0..<kernel.count { kernel[i] *= affine.scale[i % c] }
+            affine.scale.withUnsafeBufferPointer { scale in
+                kernel.withUnsafeMutableBufferPointer { w in
+                    var i = 0
+                    while i < w.count {
+                        for o in 0..<c { w[i + o] *= scale[o] }
+                        i += c
+                    }
+                }
+            }
             return Conv2D(hwio: kernel, kernelHeight: 3, kernelWidth: 3, inputChannels: cin, outputChannels: c,
                           bias: affine.shift, padding: .explicit(top: 1, bottom: 1, left: 1, right: 1), activation: .relu)
         }
