@@ -20,7 +20,7 @@ struct Models: ParsableCommand {
                 case .installed(let url): status = "installed  \(url.path)"
                 case .notInstalled(let hint): status = "not installed: \(hint)"
                 }
-                text += "\(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(status)\n"
+                text += "\(name.padding(toLength: max(16, name.count), withPad: " ", startingAt: 0)) \(status)\n"
             }
             try emit(text, to: nil)
         }
