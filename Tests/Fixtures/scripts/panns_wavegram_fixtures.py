@@ -21,6 +21,9 @@ Writes Tests/Fixtures/panns_wavegram/:
   checkpoint_legacy_header.bin     the official layout as torch.save(_use_new_zipfile_serialization=
   checkpoint_legacy_storages.json  False) writes it, less the storages' bytes: the Swift test rebuilds
                                    the full ~330 MB checkpoint from the manifest and imports it.
+                                   Its storage keys are torch's memory addresses, so these two
+                                   files differ from run to run (any run's pair is valid); the
+                                   .npy outputs are identical.
 """
 import argparse
 import io
