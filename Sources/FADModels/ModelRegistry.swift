@@ -8,6 +8,7 @@ public enum ModelRegistry {
         MusicnnVGG.self,
         VGGish.self,
         PANNsCNN14.self,
+        PANNsWavegramLogmelCNN14.self,
     ]
 
     /// The spec of every id, in ``networks`` order.

@@ -11,6 +11,7 @@ let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
     "models": runModelBenchmarks,
     "pipeline": runPipelineBenchmarks,
     "torch-models": runTorchModelBenchmarks,
+    "wavegram": runWavegramBenchmarks,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

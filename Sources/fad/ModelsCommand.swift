@@ -15,7 +15,7 @@ struct Models: ParsableCommand {
         func run() throws {
             var text = ""
             for spec in ModelRegistry.specs.sorted(by: { $0.id < $1.id }) {
-                text += "\(spec.id.padding(toLength: 16, withPad: " ", startingAt: 0)) \(Self.weights(spec))\n"
+                text += "\(spec.id.padding(toLength: max(16, spec.id.count), withPad: " ", startingAt: 0)) \(Self.weights(spec))\n"
                 for (field, value) in Self.details(spec) {
                     text += "    \(field.padding(toLength: 8, withPad: " ", startingAt: 0)) \(value)\n"
                 }
