@@ -41,13 +41,19 @@ func runCLAPBenchmarks(arguments: [String]) throws {
         resetPeakResident()
         let network = try CLAP(weights: clapBenchmarkWeights(CLAP.importSpec(variant)), variant: variant)
         var ours: [Int: (rate: Double, sgemm: Double)] = [:]
+        var cpuRate = 0.0, cpuSgemm = 0.0
         for t in threadCounts {
+            var cpu = processCPUSeconds()
             let sgemm = sgemmGFLOPs(threads: t, repeats: repeats)
+            if t == 1 { cpuSgemm = 2 * pow(2048.0, 3) * Double(repeats + 1) / 1e9 / (processCPUSeconds() - cpu) }
+            cpu = processCPUSeconds()
             let seconds = medianSeconds(repeats) { BLAS.withKernelThreads(t) { _ = try! network(windows: input) } }
+            if t == 1 { cpuRate = audioSeconds * Double(repeats + 1) / (processCPUSeconds() - cpu) }
             ours[t] = (audioSeconds / seconds, sgemm)
         }
         let rss = peakResidentSinceReset()
         var theirs: [Int: Double] = [:]
+        var theirCPURate = Double.nan
         var theirRSS = Double.nan
         if let python, FileManager.default.isExecutableFile(atPath: python) {
             for t in threadCounts {
@@ -55,6 +61,7 @@ func runCLAPBenchmarks(arguments: [String]) throws {
                                              ["--amodel", variant == .music ? "HTSAT-base" : "HTSAT-tiny", "--windows", "\(windows)",
                                               "--runs", "\(repeats)", "--threads", "\(t)"], environment: [:])
                 if let s = json?["seconds"] as? Double { theirs[t] = audioSeconds / s }
+                if t == 1, let s = json?["cpu_seconds"] as? Double { theirCPURate = audioSeconds / s }
                 if let m = json?["peak_rss_mib"] as? Double { theirRSS = m }
             }
         }
@@ -65,6 +72,10 @@ func runCLAPBenchmarks(arguments: [String]) throws {
                          name.padding(toLength: 16, withPad: " ", startingAt: 0) as NSString, t, rate, 100 * gflops / sgemm,
                          theirs[t] ?? .nan, rate / (theirs[t] ?? .nan), rss, theirRSS))
         }
+        // Per CPU-second on one thread: what time slicing by other processes barely moves.
+        print(String(format: "%@ | per CPU-s, 1 thread: fad %.2f window-audio-s (%.0f%% of SGEMM's %.1f GFLOP per CPU-s), PyTorch %.2f: %.2fx",
+                     name.padding(toLength: 16, withPad: " ", startingAt: 0) as NSString, cpuRate,
+                     100 * cpuRate / 10 * network.flopsPerWindow / 1e9 / cpuSgemm, cpuSgemm, theirCPURate, cpuRate / theirCPURate))
         print(String(format: "  %@: %.1f GFLOP per window; SGEMM %@ GFLOP/s", name as NSString, network.flopsPerWindow / 1e9,
                      threadCounts.map { String(format: "%.1f (%d)", ours[$0]!.sgemm, $0) }.joined(separator: ", ") as NSString))
     }
