@@ -5,7 +5,7 @@ import Foundation
 /// `.npy` is the lingua franca of the audio-evaluation ecosystem: fadtk caches embeddings as
 /// `.npy` (float16), the reference scripts of this project write their fixtures as `.npy`, and
 /// `fad embed` writes one float32 `.npy` per file. Only what those uses need is supported:
-/// little-endian (or byte-order-free) float16/32/64, int32/64, uint8 and bool arrays in C order,
+/// little-endian (or byte-order-free) float16/32/64, int16/32/64, uint8 and bool arrays in C order,
 /// format versions 1.0-3.0. Values are always handed to Swift as `Double` or `Float`; the
 /// original dtype is kept in ``dtype``.
 ///
@@ -16,11 +16,11 @@ public struct NPYArray: Equatable, Sendable {
     /// Element types this reader understands.
     public enum DType: String, Sendable {
         case float16 = "f2", float32 = "f4", float64 = "f8"
-        case int32 = "i4", int64 = "i8", uint8 = "u1", bool = "b1"
+        case int16 = "i2", int32 = "i4", int64 = "i8", uint8 = "u1", bool = "b1"
 
         public var byteCount: Int {
             switch self {
-            case .float16: return 2
+            case .float16, .int16: return 2
             case .float32, .int32: return 4
             case .float64, .int64: return 8
             case .uint8, .bool: return 1
@@ -131,6 +131,8 @@ extension NPYArray {
                 for i in 0..<count { values[i] = Double(Float(bitPattern: body.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)) }
             case .float64:
                 for i in 0..<count { values[i] = Double(bitPattern: body.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian) }
+            case .int16:
+                for i in 0..<count { values[i] = Double(Int16(littleEndian: body.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))) }
             case .int32:
                 for i in 0..<count { values[i] = Double(Int32(littleEndian: body.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
             case .int64:
@@ -191,6 +193,7 @@ extension NPYArray {
                 case .float16: raw.storeBytes(of: floatToHalf(Float(v)).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
                 case .float32: raw.storeBytes(of: Float(v).bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
                 case .float64: raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
+                case .int16: raw.storeBytes(of: Self.saturating(v, as: Int16.self).littleEndian, toByteOffset: 2 * i, as: Int16.self)
                 case .int32: raw.storeBytes(of: Self.saturating(v, as: Int32.self).littleEndian, toByteOffset: 4 * i, as: Int32.self)
                 case .int64: raw.storeBytes(of: Self.saturating(v, as: Int64.self).littleEndian, toByteOffset: 8 * i, as: Int64.self)
                 case .uint8: raw[i] = Self.saturating(v, as: UInt8.self)

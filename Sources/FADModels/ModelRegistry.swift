@@ -9,6 +9,7 @@ public enum ModelRegistry {
         VGGish.self,
         PANNsCNN14.self,
         PANNsWavegramLogmelCNN14.self,
+        CLAP.self,
     ]
 
     /// The spec of every id, in ``networks`` order.

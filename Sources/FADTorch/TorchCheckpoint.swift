@@ -50,7 +50,7 @@ public struct TorchCheckpoint {
     // MARK: - Containers
 
     private static func persistentStorage(_ pid: PickleValue, path: String,
-                                          bytes: (String, TorchDType, Int) throws -> Data?) throws -> PickleValue {
+                                          bytes: (String, TorchDType, Int) throws -> (Data, (entry: String, crc32: UInt32))?) throws -> PickleValue {
         // ('storage', torch.FloatStorage, key, location, numel[, view_metadata])
         guard case .tuple(let fields) = pid, fields.count >= 5, fields[0].string == "storage" else {
             throw TorchError(path: path, kind: .invalid, reason: "pickle: unsupported persistent id (\(pid.kind))")
@@ -69,7 +69,10 @@ public struct TorchCheckpoint {
         if fields.count > 5, case .none = fields[5] {} else if fields.count > 5 {
             throw TorchError(path: path, kind: .invalid, reason: "storage views of very old PyTorch versions are not supported; re-save the checkpoint")
         }
-        return .storage(TorchStorage(key: key, dtype: dtype, count: count, bytes: try bytes(key, dtype, count)))
+        let source = try bytes(key, dtype, count)
+        let storage = TorchStorage(key: key, dtype: dtype, count: count, bytes: source?.0)
+        storage.pendingChecksum = source?.1
+        return .storage(storage)
     }
 
     private static func readZip(data: Data, path: String) throws -> PickleValue {
@@ -89,12 +92,13 @@ public struct TorchCheckpoint {
                 guard let entry = zip.entry(named: prefix + "data/" + key) else {
                     throw TorchError(path: path, kind: .invalid, reason: "storage \(key) missing from the archive")
                 }
-                let range = try zip.contents(of: entry)
+                // The CRC is checked when a tensor of this storage is converted.
+                let range = try zip.contents(of: entry, checksum: false)
                 guard let needed = CheckedSize.byteCount(elements: count, elementSize: dtype.byteCount),
                       range.count >= needed else {
                     throw TorchError(path: path, kind: .invalid, reason: "storage \(key) holds \(range.count) bytes, not the \(count) elements of \(dtype.byteCount) bytes its pickle declares")
                 }
-                return data[range]
+                return (data[range], (entry.name, entry.crc32))
             }
         }
         return try unpickler.load()

@@ -48,6 +48,10 @@ public final class TorchStorage {
     public let count: Int
     /// Source bytes (a slice of the checkpoint file's mapped data).
     var bytes: Data?
+    /// The zip entry and CRC-32 that `bytes` must match, checked on the first conversion (then
+    /// cleared): a checkpoint's storages are checked only when read, so that importing a few
+    /// tensors of a 2 GB file pages in those tensors and not the whole file.
+    var pendingChecksum: (entry: String, crc32: UInt32)?
 
     init(key: String, dtype: TorchDType, count: Int, bytes: Data?) {
         self.key = key
@@ -76,6 +80,10 @@ public struct TorchTensor {
     public func floats(path: String = "<checkpoint>", name: String = "tensor") throws -> [Float] {
         guard let bytes = storage.bytes else {
             throw TorchError(path: path, kind: .invalid, reason: "\(name): storage \(storage.key) has no data")
+        }
+        if let pending = storage.pendingChecksum {
+            try ZipArchive.verifyChecksum(bytes, expected: pending.crc32, entry: pending.entry, path: path)
+            storage.pendingChecksum = nil
         }
         let elementSize = dtype.byteCount
         // The elements both the pickle declares and the file holds.

@@ -148,8 +148,10 @@ struct ZipArchive {
         index[name].map { entries[$0] }
     }
 
-    /// The bytes of a STORED entry, as a range of `data` (no copy), after checking its CRC-32.
-    func contents(of entry: Entry) throws -> Range<Int> {
+    /// The bytes of a STORED entry, as a range of `data` (no copy), after checking its CRC-32
+    /// unless `checksum` is false: then the caller checks it (``verifyChecksum(_:expected:entry:path:)``)
+    /// before it trusts the bytes, so that entries it never reads are never paged in.
+    func contents(of entry: Entry, checksum: Bool = true) throws -> Range<Int> {
         func fail(_ reason: String) -> TorchError {
             TorchError(path: path, kind: .invalid, reason: "zip entry '\(entry.name)': \(reason)")
         }
@@ -162,11 +164,17 @@ struct ZipArchive {
             throw fail("a STORED entry of \(entry.compressedSize) bytes claims \(entry.uncompressedSize) uncompressed")
         }
         let range = (data.startIndex + entry.dataStart)..<(data.startIndex + entry.dataStart + entry.uncompressedSize)
-        let crc = data[range].withUnsafeBytes { CRC32.checksum($0) }
-        guard crc == entry.crc32 else {
-            throw fail(String(format: "CRC-32 mismatch (stored %08x, computed %08x): the file is corrupted", entry.crc32, crc))
-        }
+        if checksum { try ZipArchive.verifyChecksum(data[range], expected: entry.crc32, entry: entry.name, path: path) }
         return range
+    }
+
+    /// Checks `bytes` (an entry's contents) against the CRC-32 its headers record.
+    static func verifyChecksum(_ bytes: Data, expected: UInt32, entry: String, path: String) throws {
+        let crc = bytes.withUnsafeBytes { CRC32.checksum($0) }
+        guard crc == expected else {
+            throw TorchError(path: path, kind: .invalid, reason: "zip entry '\(entry)': "
+                + String(format: "CRC-32 mismatch (stored %08x, computed %08x): the file is corrupted", expected, crc))
+        }
     }
 }
 

@@ -5,6 +5,7 @@ import Foundation
 
 let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
     "audio": runAudioBenchmarks,
+    "clap": runCLAPBenchmarks,
     "conv3x3": runConv3x3Benchmarks,
     "layers": runLayerBenchmarks,
     "metrics": runMetricsBenchmarks,
