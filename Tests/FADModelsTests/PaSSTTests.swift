@@ -72,17 +72,21 @@ final class PaSSTTests: XCTestCase {
         }
     }
 
-    /// stable-audio-metrics' 5 s hop: windows at 0 and 5 s, the second 7.5 s long (unpadded).
-    func testFiveSecondHopMatchesHear21passt() throws {
-        let output = try Self.model().analyze(samples: try Self.music(), layers: ["embedding"], windowHop: 160_000)
-        XCTAssertEqual(output.windowStarts, [0, 160_000])
-        let embedding = try XCTUnwrap(output.embeddings["embedding"]).values
+    /// stable-audio-metrics' 5 s hop gives windows at 0 and 5 s (``testWindowPolicy``), the
+    /// second 7.5 s long and unpadded; the first is the 10 s window of the test above. The
+    /// second alone, through the network as `forward` runs it, keeps the test short.
+    func testFiveSecondHopWindowMatchesHear21passt() throws {
+        let music = try Self.music()
+        XCTAssertEqual(PaSST.windows(samples: music.count, hop: 160_000).map(\.start), [0, 160_000])
+        let window = FADNN.Tensor(shape: [1, 240_000, 1], values: Array(music[160_000...]))
+        let output = try Self.model().network.forward(window, layers: ["embedding"])
+        let embedding = try XCTUnwrap(output.layers["embedding"]).values
         let logits = try XCTUnwrap(output.logits).values
         let referenceEmbedding = try Fixtures.npy("passt/hop5_embedding.npy").floats
         let referenceLogits = try Fixtures.npy("passt/hop5_logits.npy").floats
-        print("PaSST hop 5 s: embedding \(maxRelativeDifference(embedding, referenceEmbedding)), logits \(maxRelativeDifference(logits, referenceLogits)) max relative difference")
-        XCTAssertLessThan(maxRelativeDifference(embedding, referenceEmbedding), 1e-4)
-        XCTAssertLessThan(maxRelativeDifference(logits, referenceLogits), 1e-4)
+        print("PaSST hop 5 s, window at 5 s: embedding \(maxRelativeDifference(embedding, referenceEmbedding[768...])), logits \(maxRelativeDifference(logits, referenceLogits[527...])) max relative difference")
+        XCTAssertLessThan(maxRelativeDifference(embedding, referenceEmbedding[768...]), 1e-4)
+        XCTAssertLessThan(maxRelativeDifference(logits, referenceLogits[527...]), 1e-4)
     }
 
     func testWindowPolicy() {
