@@ -10,6 +10,7 @@ public enum ModelRegistry {
         PANNsCNN14.self,
         PANNsWavegramLogmelCNN14.self,
         CLAP.self,
+        PaSST.self,
     ]
 
     /// The spec of every id, in ``networks`` order.

@@ -10,6 +10,7 @@ let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
     "layers": runLayerBenchmarks,
     "metrics": runMetricsBenchmarks,
     "models": runModelBenchmarks,
+    "passt": runPaSSTBenchmarks,
     "pipeline": runPipelineBenchmarks,
     "torch-models": runTorchModelBenchmarks,
     "wavegram": runWavegramBenchmarks,

@@ -7,7 +7,7 @@ import _FADTestSupport
 final class ModelAPITests: XCTestCase {
     func testRegistryAndDescriptors() throws {
         XCTAssertEqual(ModelRegistry.names, ["clap-laion-audio", "clap-laion-music", "msd-musicnn", "msd-vgg", "mtt-musicnn", "mtt-vgg",
-                                             "panns-cnn14", "panns-cnn14-16k", "panns-wavegram-logmel", "vggish", "vggish-google"])
+                                             "panns-cnn14", "panns-cnn14-16k", "panns-wavegram-logmel", "passt", "vggish", "vggish-google"])
         let model = try ModelRegistry.load("msd-musicnn")
         let d = model.descriptor
         XCTAssertEqual(d.name, "msd-musicnn")
