@@ -31,13 +31,13 @@ struct Classify: ParsableCommand {
 
     func run() throws {
         do {
-            let session = try Session(inputs: inputs, model, runOptions, extraLayers: [ClassifierLayers.probabilitiesLayer])
+            let session = try EvaluationSession(inputs: inputs, options: EvaluationOptions(model, runOptions), extraLayers: [ClassifierLayers.probabilitiesLayer])
             guard let extractor = session.extractor else {
                 throw CommandError(description: "`fad classify` takes audio inputs", exitCode: FADExitCode.usage)
             }
             let labels = extractor.model.descriptor.labels
             guard !labels.isEmpty else {
-                throw CommandError(description: "model \(model.model) has no classifier outputs", exitCode: FADExitCode.usage)
+                throw CommandError(description: "model \(model.modelName) has no classifier outputs", exitCode: FADExitCode.usage)
             }
             var files: [FileOutput] = []
             let skipped = try session.forEachEmbeddedFile(of: inputs, command: "classify", strict: runOptions.strict) { embedded in

@@ -30,7 +30,7 @@ struct Embed: ParsableCommand {
 
     func run() throws {
         do {
-            let session = try Session(inputs: inputs, model, runOptions, shard: shard)
+            let session = try EvaluationSession(inputs: inputs, options: EvaluationOptions(model, runOptions), shard: shard)
             let out = URL(fileURLWithPath: output)
             try refuseCollisions(session)
             try EmbeddingFolder.record(session.metadata, in: output)
@@ -52,7 +52,7 @@ struct Embed: ParsableCommand {
 
     /// Refuses, before any work, a run in which two input files would be written to the same
     /// .npy: the second would silently replace the first.
-    private func refuseCollisions(_ session: Session) throws {
+    private func refuseCollisions(_ session: EvaluationSession) throws {
         var owner: [String: String] = [:]
         for input in inputs {
             for file in session.sources[input]?.files ?? [] {

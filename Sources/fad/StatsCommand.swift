@@ -33,7 +33,7 @@ struct Stats: ParsableCommand {
 
         func run() throws {
             do {
-                let session = try Session(inputs: [input], model, runOptions, shard: shard)
+                let session = try EvaluationSession(inputs: [input], options: EvaluationOptions(model, runOptions), shard: shard)
                 if case .statistics = session.sources[input] {
                     throw CommandError(description: "\(input): is saved statistics already; `fad stats save` takes audio or .npy embeddings",
                                        exitCode: FADExitCode.usage)

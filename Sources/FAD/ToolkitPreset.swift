@@ -1,0 +1,105 @@
+import Foundation
+
+/// The conventions of the reference toolkits as named presets (`fad REF GEN --preset NAME`):
+/// each selects model, windowing, audio normalisation and KL convention together, so that fad
+/// reproduces the numbers the toolkit publishes. Read from their published code:
+///
+/// | preset | toolkit code | model | windows | audio | metric |
+/// |---|---|---|---|---|---|
+/// | `fadtk` | microsoft/fadtk `CLAPLaionModel` | `clap-laion-music` | 10 s at 1 s hop | int16 round trip | FAD |
+/// | `audiocraft` | audiocraft `metrics/kld.py` | `passt` | non-overlapping 10 s | as decoded | KL(ref ‖ gen), softmax per segment, mean over segment pairs, ε = 1e-6 on gen |
+/// | `stable-audio-metrics` | stable-audio-metrics `src/passt_kld.py` | `passt` | 10 s at 5 s hop | peak -1 dB | KL(gen ‖ ref) of softmax(mean of window logits), ε = 1e-6 on ref |
+/// | `av-benchmark` | hkchengrex/av-benchmark | `passt` layer `embedding` | the model's | as decoded | FD |
+public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
+    case fadtk
+    case audiocraft
+    case stableAudioMetrics = "stable-audio-metrics"
+    case avBenchmark = "av-benchmark"
+
+    /// How a preset's hop relates to the model's window.
+    public enum Hop: Sendable, Equatable {
+        case seconds(Double)
+        /// A fraction of the model's window length (1: non-overlapping windows).
+        case windowFraction(Double)
+        /// The model's own hop.
+        case model
+    }
+
+    public var toolkit: String {
+        switch self {
+        case .fadtk: return "microsoft/fadtk"
+        case .audiocraft: return "facebookresearch/audiocraft"
+        case .stableAudioMetrics: return "Stability-AI/stable-audio-metrics"
+        case .avBenchmark: return "hkchengrex/av-benchmark"
+        }
+    }
+
+    /// The model the toolkit uses.
+    public var model: String {
+        switch self {
+        case .fadtk: return "clap-laion-music"
+        case .audiocraft, .stableAudioMetrics, .avBenchmark: return "passt"
+        }
+    }
+
+    /// The embedding layer, when not the model's default.
+    public var layer: String? { self == .avBenchmark ? "embedding" : nil }
+
+    public var hop: Hop {
+        switch self {
+        case .fadtk: return .seconds(1)
+        case .audiocraft: return .windowFraction(1)
+        case .stableAudioMetrics: return .windowFraction(0.5)
+        case .avBenchmark: return .model
+        }
+    }
+
+    public var audioNormalization: AudioNormalization {
+        switch self {
+        case .fadtk: return .int16RoundTrip
+        case .stableAudioMetrics: return .peak(decibels: -1)
+        case .audiocraft, .avBenchmark: return .none
+        }
+    }
+
+    /// The KL convention (its `aggregation` and `direction`), for the presets that report KL.
+    public var klPreset: KLPreset? {
+        switch self {
+        case .audiocraft: return .audiocraft
+        case .stableAudioMetrics: return .stableAudioMetrics
+        case .fadtk, .avBenchmark: return nil
+        }
+    }
+
+    public var metrics: Set<EvaluationMetric> { klPreset == nil ? [.fad] : [.kld] }
+
+    /// Options with the preset's settings over `base`. `model` replaces the preset's model
+    /// (then the model's default layer is used); the model must be one this build has.
+    public func options(from base: EvaluationOptions, model: String? = nil) throws -> EvaluationOptions {
+        let chosen = model ?? self.model
+        guard ModelRegistry.names.contains(chosen) else {
+            throw FADError(.usage, "preset '\(rawValue)' uses model '\(chosen)', which this build of fad does not have "
+                           + "(available: \(ModelRegistry.names.joined(separator: ", ")))"
+                           + (model == nil ? "; pass --model to run the preset's conventions with another model" : ""))
+        }
+        var options = base
+        options.model = chosen
+        options.layer = model == nil ? layer : nil
+        options.hop = nil
+        options.hopSeconds = nil
+        options.audioNormalization = audioNormalization
+        if let klPreset { options.klPreset = klPreset }
+        options.metrics = metrics
+        options.preset = self
+        return options
+    }
+
+    /// The hop in the model's input steps.
+    func hopSteps(for descriptor: ModelDescriptor) -> Int? {
+        switch hop {
+        case .model: return nil
+        case .windowFraction(let f): return max(1, Int((Double(descriptor.windowFrames) * f).rounded()))
+        case .seconds(let s): return max(1, Int((s * Double(descriptor.sampleRate) / Double(descriptor.frameHop)).rounded()))
+        }
+    }
+}
