@@ -32,6 +32,8 @@ public struct EvaluationOptions: Sendable {
     /// frame hop (used when `hop` is nil; toolkit presets set it).
     public var hopSeconds: Double?
     public var resampler: ResamplerQuality = .kaiserPolyphase
+    /// A toolkit's own cutting of clips into windows (replaces the model's windows and hop).
+    public var clipWindowing: ClipWindowing?
     /// What is done to each file's samples before the model.
     public var audioNormalization: AudioNormalization = .none
 

@@ -52,10 +52,10 @@ public struct EvaluationSession {
             let d = model.descriptor
             let hop = options.hop
                 ?? options.hopSeconds.map { max(1, Int(($0 * Double(d.sampleRate) / Double(d.frameHop)).rounded())) }
-                ?? options.preset?.hopSteps(for: d)
             let extractor = try EmbeddingExtractor(model: model, layers: layers, windowHop: hop, cache: options.cache,
                                                    threads: options.threads, resampler: options.resampler,
-                                                   normalization: options.audioNormalization)
+                                                   normalization: options.audioNormalization,
+                                                   clipWindowing: options.clipWindowing)
             let recipe = extractor.recipe
             self.extractor = extractor
             self.layer = layer

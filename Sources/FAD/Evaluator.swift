@@ -208,15 +208,17 @@ public struct Evaluator: Sendable {
         }
     }
 
-    /// The preset's settings as used: model, layer, window and hop in seconds.
+    /// The preset's settings as used: model, layer, windows, hop and audio normalisation.
     private func presetSettings(_ session: EvaluationSession) -> PresetSettings? {
         guard let preset = options.preset else { return nil }
         let d = session.model?.descriptor
         let seconds: (Int) -> Double? = { steps in d.map { Double(steps * $0.frameHop) / Double($0.sampleRate) } }
-        let hopSteps = session.extractor?.windowHop ?? d?.windowFrames
+        let windowing = session.extractor?.clipWindowing
+        let window = windowing?.windowSeconds ?? d.flatMap { seconds($0.windowFrames) }
+        let hop = windowing?.hopSeconds ?? (session.extractor?.windowHop ?? d?.windowFrames).flatMap(seconds)
         return PresetSettings(name: preset.rawValue, toolkit: preset.toolkit, presetModel: preset.model, model: options.model,
-                              layer: session.layer, windowSeconds: d.flatMap { seconds($0.windowFrames) },
-                              hopSeconds: hopSteps.flatMap(seconds), audioNormalization: options.audioNormalization.description,
+                              layer: session.layer, windows: windowing?.layout.rawValue ?? "model", windowSeconds: window,
+                              hopSeconds: hop, audioNormalization: options.audioNormalization.description,
                               klPreset: preset.klPreset, klAggregation: preset.klPreset?.aggregation,
                               klDirection: preset.klPreset?.direction, metrics: preset.metrics.map(\.rawValue).sorted())
     }

@@ -6,24 +6,15 @@ import Foundation
 ///
 /// | preset | toolkit code | model | windows | audio | metric |
 /// |---|---|---|---|---|---|
-/// | `fadtk` | microsoft/fadtk `CLAPLaionModel` | `clap-laion-music` | 10 s at 1 s hop | int16 round trip | FAD |
-/// | `audiocraft` | audiocraft `metrics/kld.py` | `passt` | non-overlapping 10 s | as decoded | KL(ref ‖ gen), softmax per segment, mean over segment pairs, ε = 1e-6 on gen |
-/// | `stable-audio-metrics` | stable-audio-metrics `src/passt_kld.py` | `passt` | 10 s at 5 s hop | peak -1 dB | KL(gen ‖ ref) of softmax(mean of window logits), ε = 1e-6 on ref |
+/// | `fadtk` | microsoft/fadtk `CLAPLaionModel` | `clap-laion-music` | 10 s from every 1 s, zero-padded | int16 round trip | FAD |
+/// | `audiocraft` | audiocraft `metrics/kld.py` | `passt` | consecutive 10 s, last kept if > 0.15 s | as decoded | KL(ref ‖ gen), softmax per segment, mean over segment pairs, ε = 1e-6 on gen |
+/// | `stable-audio-metrics` | stable-audio-metrics `src/passt_kld.py` | `passt` | 10 s at 5 s hop below n - 5 s, zero-padded | peak -1 dB | KL(gen ‖ ref) of softmax(mean of window logits), ε = 1e-6 on ref |
 /// | `av-benchmark` | hkchengrex/av-benchmark | `passt` layer `embedding` | the model's | as decoded | FD |
 public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
     case fadtk
     case audiocraft
     case stableAudioMetrics = "stable-audio-metrics"
     case avBenchmark = "av-benchmark"
-
-    /// How a preset's hop relates to the model's window.
-    public enum Hop: Sendable, Equatable {
-        case seconds(Double)
-        /// A fraction of the model's window length (1: non-overlapping windows).
-        case windowFraction(Double)
-        /// The model's own hop.
-        case model
-    }
 
     public var toolkit: String {
         switch self {
@@ -45,12 +36,13 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
     /// The embedding layer, when not the model's default.
     public var layer: String? { self == .avBenchmark ? "embedding" : nil }
 
-    public var hop: Hop {
+    /// How the toolkit cuts clips into windows (nil: the model's own windows).
+    public var windowing: ClipWindowing? {
         switch self {
-        case .fadtk: return .seconds(1)
-        case .audiocraft: return .windowFraction(1)
-        case .stableAudioMetrics: return .windowFraction(0.5)
-        case .avBenchmark: return .model
+        case .fadtk: return ClipWindowing(layout: .everyHop, windowSeconds: 10, hopSeconds: 1)
+        case .audiocraft: return ClipWindowing(layout: .consecutive, windowSeconds: 10, hopSeconds: 10, minimumSeconds: 0.15)
+        case .stableAudioMetrics: return ClipWindowing(layout: .stableAudioMetrics, windowSeconds: 10, hopSeconds: 5)
+        case .avBenchmark: return nil
         }
     }
 
@@ -87,19 +79,11 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
         options.layer = model == nil ? layer : nil
         options.hop = nil
         options.hopSeconds = nil
+        options.clipWindowing = windowing
         options.audioNormalization = audioNormalization
         if let klPreset { options.klPreset = klPreset }
         options.metrics = metrics
         options.preset = self
         return options
-    }
-
-    /// The hop in the model's input steps.
-    func hopSteps(for descriptor: ModelDescriptor) -> Int? {
-        switch hop {
-        case .model: return nil
-        case .windowFraction(let f): return max(1, Int((Double(descriptor.windowFrames) * f).rounded()))
-        case .seconds(let s): return max(1, Int((s * Double(descriptor.sampleRate) / Double(descriptor.frameHop)).rounded()))
-        }
     }
 }

@@ -12,7 +12,10 @@ public struct PresetSettings: Codable, Sendable, Equatable {
     public var presetModel: String
     public var model: String
     public var layer: String?
-    /// Analysis window length and hop in seconds (the window is the model's own).
+    /// How clips are cut into windows: "every-hop" (fadtk), "consecutive" (audiocraft),
+    /// "stable-audio-metrics", or "model" (the model's own sliding windows).
+    public var windows: String
+    /// Analysis window length and hop in seconds.
     public var windowSeconds: Double?
     public var hopSeconds: Double?
     /// What is done to each file's samples before the model: "none", "peak:-1dB", "int16".
@@ -24,10 +27,10 @@ public struct PresetSettings: Codable, Sendable, Equatable {
     /// The metrics the preset reports.
     public var metrics: [String]
 
-    public init(name: String, toolkit: String, presetModel: String, model: String, layer: String?,
+    public init(name: String, toolkit: String, presetModel: String, model: String, layer: String?, windows: String,
                 windowSeconds: Double?, hopSeconds: Double?, audioNormalization: String,
                 klPreset: KLPreset?, klAggregation: KLAggregation?, klDirection: KLDirection?, metrics: [String]) {
-        self.name = name; self.toolkit = toolkit; self.presetModel = presetModel; self.model = model; self.layer = layer
+        self.name = name; self.toolkit = toolkit; self.presetModel = presetModel; self.model = model; self.layer = layer; self.windows = windows
         self.windowSeconds = windowSeconds; self.hopSeconds = hopSeconds; self.audioNormalization = audioNormalization
         self.klPreset = klPreset; self.klAggregation = klAggregation; self.klDirection = klDirection; self.metrics = metrics
     }

@@ -86,14 +86,31 @@ final class ToolkitPresetTests: XCTestCase {
     override func setUpWithError() throws { work = try Fixtures.temporaryDirectory("fad-preset") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: work) }
 
-    func subset(_ name: String, count: Int) throws -> String {
-        let source = Fixtures.repositoryRoot.appendingPathComponent("Examples").appendingPathComponent(name)
+    /// A folder holding one short real clip (under a second) as `clip.EXT`, so that the
+    /// toolkits' 10 s windows are one zero-padded window each and musicnn runs quickly.
+    func folder(_ name: String, clip: String) throws -> String {
         let target = work.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
-        for file in try FileManager.default.contentsOfDirectory(atPath: source.path).sorted().prefix(count) {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: target.appendingPathComponent(file))
-        }
+        let source = Fixtures.url("audio/\(clip)")
+        try FileManager.default.copyItem(at: source, to: target.appendingPathComponent("clip." + source.pathExtension))
         return target.path
+    }
+
+    func testWindowingIsTheToolkits() throws {
+        struct Windowing: Decodable {
+            let windowing_sample_rate: Int
+            let windowing: [String: [String: [[Int]]]]
+        }
+        let w = try Fixtures.json(Windowing.self, "presets/toolkit_conventions.json")
+        XCTAssertEqual(w.windowing.count, 10)
+        for (count, toolkits) in w.windowing {
+            let n = try XCTUnwrap(Int(count))
+            for (preset, key) in [(ToolkitPreset.fadtk, "fadtk"), (.audiocraft, "audiocraft"), (.stableAudioMetrics, "stable_audio_metrics")] {
+                let ranges = try XCTUnwrap(preset.windowing).windows(count: n, sampleRate: w.windowing_sample_rate)
+                XCTAssertEqual(ranges.map { [$0.lowerBound, $0.count] }, toolkits[key], "\(key), \(n) samples")
+            }
+        }
+        XCTAssertNil(ToolkitPreset.avBenchmark.windowing)
     }
 
     func testPresetWithoutItsModelIsAClearUsageError() throws {
@@ -107,11 +124,12 @@ final class ToolkitPresetTests: XCTestCase {
     }
 
     func testPresetMechanicsWithMusicnn() throws {
-        let reference = try subset("reference", count: 1)
-        let generated = try subset("generated-close", count: 1)
+        let reference = try folder("reference", clip: "wav_f32_stereo_22k.wav")
+        let generated = try folder("generated", clip: "flac_s16_stereo_44k.flac")
         let cache = work.appendingPathComponent("cache").path
 
-        // audiocraft's conventions on musicnn: non-overlapping windows, KL per window pair.
+        // audiocraft's conventions on musicnn: consecutive 10 s segments (here one, zero-padded),
+        // each cut into musicnn's own windows; KL per window pair.
         let audiocraft = try FAD.run([reference, generated, "--preset", "audiocraft", "--model", "msd-musicnn",
                                       "--json", "--cache-dir", cache, "--quiet"])
         XCTAssertEqual(audiocraft.status, 0, audiocraft.stderr)
@@ -125,14 +143,15 @@ final class ToolkitPresetTests: XCTestCase {
         XCTAssertEqual(preset["klAggregation"] as? String, "per-window")
         XCTAssertEqual(preset["klDirection"] as? String, "reference||generated")
         XCTAssertEqual(preset["metrics"] as? [String], ["kld"])
-        let window = try XCTUnwrap(preset["windowSeconds"] as? Double)
-        XCTAssertEqual(preset["hopSeconds"] as? Double, window)
+        XCTAssertEqual(preset["windows"] as? String, "consecutive")
+        XCTAssertEqual(preset["windowSeconds"] as? Double, 10)
+        XCTAssertEqual(preset["hopSeconds"] as? Double, 10)
         let setA = try XCTUnwrap((a["sets"] as? [[String: Any]])?.first)
         XCTAssertNil(setA["fad"], "the preset reports KL only")
         let klA = try XCTUnwrap(setA["kl"] as? [String: Any])
         XCTAssertNil(klA["error"], "\(klA)")
         XCTAssertEqual(klA["aggregation"] as? String, "per-window")
-        // One pair per window: more pairs than files (each example is longer than one window).
+        // One pair per window: more pairs than files (a 10 s segment holds several musicnn windows).
         let pairsA = try XCTUnwrap(klA["pairs"] as? Int)
         XCTAssertGreaterThan(pairsA, 1)
         XCTAssertEqual((klA["perPair"] as? [[String: Any]])?.count, pairsA)
@@ -145,7 +164,8 @@ final class ToolkitPresetTests: XCTestCase {
         let presetS = try XCTUnwrap(s["preset"] as? [String: Any])
         XCTAssertEqual(presetS["audioNormalization"] as? String, "peak:-1.0dB")
         XCTAssertEqual(presetS["klDirection"] as? String, "generated||reference")
-        XCTAssertEqual(try XCTUnwrap(presetS["hopSeconds"] as? Double), window / 2, accuracy: 0.01 * window)
+        XCTAssertEqual(presetS["windows"] as? String, "stable-audio-metrics")
+        XCTAssertEqual(presetS["hopSeconds"] as? Double, 5)
         let klS = try XCTUnwrap((s["sets"] as? [[String: Any]])?.first?["kl"] as? [String: Any])
         XCTAssertEqual(klS["pairs"] as? Int, 1)
         XCTAssertEqual(klS["aggregation"] as? String, "mean-logits")
@@ -162,8 +182,8 @@ final class ToolkitPresetTests: XCTestCase {
         let f = try fadtk.json()
         let presetF = try XCTUnwrap(f["preset"] as? [String: Any])
         XCTAssertEqual(presetF["audioNormalization"] as? String, "int16")
-        // musicnn's frames are 256 samples at 16 kHz: 1 s is 62.5 frames, rounded to 63.
-        XCTAssertEqual(try XCTUnwrap(presetF["hopSeconds"] as? Double), 1, accuracy: 0.01)
+        XCTAssertEqual(presetF["windows"] as? String, "every-hop")
+        XCTAssertEqual(presetF["hopSeconds"] as? Double, 1)
         XCTAssertEqual(presetF["metrics"] as? [String], ["fad"])
         let setF = try XCTUnwrap((f["sets"] as? [[String: Any]])?.first)
         XCTAssertNotNil((setF["fad"] as? [String: Any])?["value"] as? Double)

@@ -125,6 +125,41 @@ assert peak_quiet.dtype == np.float32  # numpy 1.26: a Python float times a floa
 round_trip = int16_to_float32(float32_to_int16(audio.astype(np.float64)))
 
 
+# How each toolkit cuts a clip of n samples at 32 kHz into 10 s windows: (start, length) pairs.
+SR = 32000
+
+
+def fadtk_chunks(n, sr=SR):
+    # CLAPLaionModel._get_embedding: chunks = [audio[:, i:i+chunk_size] for i in range(0, audio.shape[1], hop_size)]
+    chunk_size, hop_size = 10 * sr, sr
+    audio = np.arange(n)[None]
+    return [[i, audio[:, i:i + chunk_size].shape[1]] for i in range(0, audio.shape[1], hop_size)]
+
+
+def sam_windows(n, sr=SR, window_size=10, overlap=5):
+    # return_probabilities: for i in range(0, max(step_size, len(audio) - step_size), step_size)
+    audio = np.arange(n)
+    step_size = int((window_size - overlap) * sr)
+    return [[i, len(audio[i:i + int(window_size * sr)])] for i in range(0, max(step_size, len(audio) - step_size), step_size)]
+
+
+def audiocraft_segments(n, sr=SR):
+    # PasstKLDivergenceMetric._process_audio: torch.split(wav, max_input_frames), kept if > min_input_frames
+    max_input_frames, min_input_frames = int(10 * sr), int(0.15 * sr)
+    wav = torch.arange(n)
+    out, start = [], 0
+    for s in torch.split(wav, max_input_frames, dim=-1):
+        if s.size(-1) > min_input_frames:
+            out.append([start, s.size(-1)])
+        start += s.size(-1)
+    return out
+
+
+LENGTHS = [3200, 32000, 156800, 320000, 320000 + 4800, 320000 + 4801, 448000, 800000, 963200, 1024000]
+windowing = {str(n): {"fadtk": fadtk_chunks(n), "stable_audio_metrics": sam_windows(n), "audiocraft": audiocraft_segments(n)}
+             for n in LENGTHS}
+
+
 def listing(d):
     return {k: v.astype(np.float64).tolist() for k, v in d.items()}
 
@@ -139,6 +174,8 @@ fixture = {
     "quiet": quiet.astype(np.float64).tolist(),
     "peak_minus_1db_of_quiet": peak_quiet.astype(np.float64).tolist(),
     "int16_round_trip": round_trip.astype(np.float64).tolist(),
+    "windowing_sample_rate": SR,
+    "windowing": windowing,
     "numpy": np.__version__,
     "torch": torch.__version__,
 }
