@@ -9,7 +9,7 @@ import Foundation
 /// | `fadtk` | microsoft/fadtk `CLAPLaionModel` | `clap-laion-music` | 10 s from every 1 s, zero-padded | int16 round trip | FAD |
 /// | `audiocraft` | audiocraft `metrics/kld.py` | `passt` | consecutive 10 s, last kept if > 0.15 s | as decoded | KL(ref ‖ gen), softmax per segment, mean over segment pairs, ε = 1e-6 on gen |
 /// | `stable-audio-metrics` | stable-audio-metrics `src/passt_kld.py` | `passt` | 10 s at 5 s hop below n - 5 s, zero-padded | peak -1 dB | KL(gen ‖ ref) of softmax(mean of window logits), ε = 1e-6 on ref |
-/// | `av-benchmark` | hkchengrex/av-benchmark | `passt` layer `embedding` | the model's | as decoded | FD |
+/// | `av-benchmark` | hkchengrex/av-benchmark `extract.py` | `passt` layer `embedding` | the first 10 s, zero-padded | as decoded | FD |
 public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
     case fadtk
     case audiocraft
@@ -36,13 +36,13 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
     /// The embedding layer, when not the model's default.
     public var layer: String? { self == .avBenchmark ? "embedding" : nil }
 
-    /// How the toolkit cuts clips into windows (nil: the model's own windows).
+    /// How the toolkit cuts clips into windows.
     public var windowing: ClipWindowing? {
         switch self {
         case .fadtk: return ClipWindowing(layout: .everyHop, windowSeconds: 10, hopSeconds: 1)
         case .audiocraft: return ClipWindowing(layout: .consecutive, windowSeconds: 10, hopSeconds: 10, minimumSeconds: 0.15)
         case .stableAudioMetrics: return ClipWindowing(layout: .stableAudioMetrics, windowSeconds: 10, hopSeconds: 5)
-        case .avBenchmark: return nil
+        case .avBenchmark: return ClipWindowing(layout: .first, windowSeconds: 10, hopSeconds: 10)
         }
     }
 

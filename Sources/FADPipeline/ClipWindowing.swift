@@ -11,6 +11,7 @@ import Foundation
 /// - `stableAudioMetrics` (`return_probabilities`): `range(0, max(h, n - h), h)`, zero-padded.
 /// - `consecutive` (audiocraft `PasstKLDivergenceMetric._process_audio`): `torch.split(wav, w)`,
 ///   keeping segments longer than `minimumSeconds` (0.15 s).
+/// - `first` (av-benchmark `extract.py`): the first window only, `wav[..., :w]` or zero-padded.
 ///
 /// Where the toolkit feeds a short last window unpadded (audiocraft's last segment;
 /// stable-audio-metrics' window when the whole clip is at most 15 % of a window), fad pads it:
@@ -20,6 +21,7 @@ public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertibl
         case everyHop = "every-hop"
         case stableAudioMetrics = "stable-audio-metrics"
         case consecutive
+        case first
     }
 
     public var layout: Layout
@@ -46,9 +48,10 @@ public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertibl
         let h = layout == .consecutive ? w : max(1, Int(hopSeconds * Double(sampleRate)))
         let end: Int
         switch layout {
-        case .everyHop, .consecutive: end = count
+        case .everyHop, .consecutive, .first: end = count
         case .stableAudioMetrics: end = max(h, count - h)
         }
+        if layout == .first { return [0..<min(w, count)] }
         let minimum = Int(minimumSeconds * Double(sampleRate))
         return stride(from: 0, to: end, by: h).compactMap { start in
             let range = start..<min(start + w, count)

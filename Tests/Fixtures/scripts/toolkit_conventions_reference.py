@@ -11,7 +11,8 @@ Each function below transcribes the published code of a toolkit, read in its rep
   = KL(generated || reference), averaged over ids; the audio peak-normalised first with
   pyloudnorm `normalize.peak(audio, -1.0)`.
 - fadtk `fadtk/model_loader.py` (`CLAPLaionModel._get_embedding`): the int16 round trip
-  `int16_to_float32(float32_to_int16(audio))`.
+  `int16_to_float32(float32_to_int16(audio))` and 10 s chunks from every second.
+- av-benchmark `av_bench/extract.py`: PaSST on the first 10 s of each clip, zero-padded.
 
 The inputs are synthetic and seeded (logits of 3 files with 3, 2 and 1 windows over 40 classes,
 one unpaired file; float32 audio with samples beyond +-1), stored with the outputs in
@@ -155,8 +156,17 @@ def audiocraft_segments(n, sr=SR):
     return out
 
 
+def av_benchmark_window(n, sr=SR):
+    # av_bench/extract.py: wav[..., :320000] if wav.size(-1) >= 320000 else F.pad(wav, (0, 320000 - wav.size(-1)))
+    wav = torch.arange(n)
+    if wav.size(-1) >= 320000:
+        wav = wav[..., :320000]
+    return [[0, min(n, wav.size(-1))]]
+
+
 LENGTHS = [3200, 32000, 156800, 320000, 320000 + 4800, 320000 + 4801, 448000, 800000, 963200, 1024000]
-windowing = {str(n): {"fadtk": fadtk_chunks(n), "stable_audio_metrics": sam_windows(n), "audiocraft": audiocraft_segments(n)}
+windowing = {str(n): {"fadtk": fadtk_chunks(n), "stable_audio_metrics": sam_windows(n), "audiocraft": audiocraft_segments(n),
+                  "av_benchmark": av_benchmark_window(n)}
              for n in LENGTHS}
 
 
