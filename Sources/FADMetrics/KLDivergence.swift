@@ -47,6 +47,58 @@ public enum KLPreset: String, Codable, Sendable, CaseIterable {
 
     public var probability: LabelProbability { self == .audioldmSigmoid ? .sigmoid : .softmax }
     public var direction: KLDirection { self == .stableAudioMetrics ? .generatedToReference : .referenceToGenerated }
+    /// How a file's window logits are aggregated: per window for `audiocraft` (its published
+    /// code stacks one probability vector per 10 s segment and averages the KL over segment
+    /// pairs), the mean of the window logits for every other preset.
+    public var aggregation: KLAggregation { self == .audiocraft ? .perWindow : .meanLogits }
+}
+
+/// How the classifier's window logits of each file become the distributions KL compares.
+public enum KLAggregation: String, Codable, Sendable, CaseIterable {
+    /// One pair per file: the mean of its window logits, then softmax or sigmoid
+    /// (stable-audio-metrics `return_probabilities(collect='mean')`).
+    case meanLogits = "mean-logits"
+    /// One pair per window: probabilities of each window, the i-th window of a reference file
+    /// paired with the i-th window of the generated file of the same key, and the KL averaged
+    /// over all window pairs of all files (audiocraft `PasstKLDivergenceMetric`: softmax per
+    /// segment, `kld_pq_sum / weight`). Windows without a partner (files of different lengths)
+    /// are listed as unpaired `key#index`.
+    case perWindow = "per-window"
+}
+
+/// KL divergence between files' window logits (rows of `[windows][classes]` per file key),
+/// aggregated as `aggregation` says, then `klDivergence(reference:generated:preset:epsilon:)`.
+///
+/// - `meanLogits`: each file's logits are averaged over its windows (in `Double`), one pair
+///   per file key.
+/// - `perWindow`: pair `key#i` is window i of both files; the result averages over those pairs.
+public func klDivergence(referenceWindows: [String: [[Float]]], generatedWindows: [String: [[Float]]],
+                         preset: KLPreset = .default, aggregation: KLAggregation,
+                         epsilon: Double = 1e-6) throws -> KLDivergenceResult {
+    switch aggregation {
+    case .meanLogits:
+        func mean(_ windows: [[Float]]) throws -> [Float] {
+            guard let first = windows.first, windows.allSatisfy({ $0.count == first.count }) else {
+                throw MetricsError.invalid("a file has no classifier windows, or windows of different widths")
+            }
+            var sums = [Double](repeating: 0, count: first.count)
+            for w in windows { for c in w.indices { sums[c] += Double(w[c]) } }
+            return sums.map { Float($0 / Double(windows.count)) }
+        }
+        return try klDivergence(reference: referenceWindows.mapValues(mean), generated: generatedWindows.mapValues(mean),
+                                preset: preset, epsilon: epsilon)
+    case .perWindow:
+        // Zero-padded indices keep each file's windows in order in the key-sorted sum.
+        func split(_ files: [String: [[Float]]]) -> [String: [Float]] {
+            var out: [String: [Float]] = [:]
+            for (key, windows) in files {
+                for (i, w) in windows.enumerated() { out[key + "#" + String(repeating: "0", count: max(0, 6 - String(i).count)) + String(i)] = w }
+            }
+            return out
+        }
+        return try klDivergence(reference: split(referenceWindows), generated: split(generatedWindows),
+                                preset: preset, epsilon: epsilon)
+    }
 }
 
 /// KL divergence between paired classifier outputs.
@@ -60,6 +112,8 @@ public struct KLDivergenceResult: Codable, Hashable, Sendable {
     public var generatedToReference: Double
     /// Their sum (audiocraft's `kld_both`).
     public var symmetric: Double
+    /// Pairs averaged over: files, or windows with `KLAggregation.perWindow`.
+    public var pairs: Int
     /// Per pair, in key order: (key, KL in the preset's direction).
     public var perPair: [KLPair]
     /// Keys present on one side only: reported, not silently dropped.
@@ -118,7 +172,7 @@ public func klDivergence(reference: [String: [Float]], generated: [String: [Floa
     return KLDivergenceResult(
         preset: preset, value: preset.direction == .referenceToGenerated ? forward : backward,
         referenceToGenerated: forward, generatedToReference: backward, symmetric: forward + backward,
-        perPair: perPair,
+        pairs: perPair.count, perPair: perPair,
         unpairedReference: reference.keys.filter { generated[$0] == nil }.sorted(),
         unpairedGenerated: generated.keys.filter { reference[$0] == nil }.sorted())
 }

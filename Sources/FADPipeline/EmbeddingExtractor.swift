@@ -25,11 +25,17 @@ public final class EmbeddingExtractor: Sendable {
     public let windowHop: Int?
     public let cache: EmbeddingCache?
     public let threads: Int
+    /// Applied to each file's samples before the model (part of the recipe).
+    public let normalization: AudioNormalization
+    /// A toolkit's own cutting of clips into windows, instead of the model's (`windowHop` is
+    /// then unused).
+    public let clipWindowing: ClipWindowing?
     private let loader: AudioLoader
 
     public init(model: AudioEmbeddingModel, layers: [String], windowHop: Int? = nil, cache: EmbeddingCache?,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                resampler: ResamplerQuality = .kaiserPolyphase) throws {
+                resampler: ResamplerQuality = .kaiserPolyphase, normalization: AudioNormalization = .none,
+                clipWindowing: ClipWindowing? = nil) throws {
         for layer in layers where !(ClassifierLayers.layers.contains(layer) && !model.descriptor.labels.isEmpty) {
             _ = try model.descriptor.layer(layer)
         }
@@ -38,6 +44,8 @@ public final class EmbeddingExtractor: Sendable {
         self.windowHop = windowHop
         self.cache = cache
         self.threads = max(1, threads)
+        self.normalization = normalization
+        self.clipWindowing = clipWindowing
         self.loader = AudioLoader(targetSampleRate: model.descriptor.sampleRate, quality: resampler)
     }
 
@@ -45,7 +53,8 @@ public final class EmbeddingExtractor: Sendable {
     public var recipe: EmbeddingCache.Recipe {
         let d = model.descriptor
         return EmbeddingCache.Recipe(model: d.name, weightsDigest: d.weightsDigest,
-                                     frontEnd: d.processingDescription, windowHop: windowHop ?? d.windowFrames)
+                                     frontEnd: d.processingDescription + (normalization == .none ? "" : "; audio \(normalization)")
+                                         + (clipWindowing.map { "; windows \($0)" } ?? ""), windowHop: windowHop ?? d.windowFrames)
     }
 
     /// Embeds `files`, calling `deliver` once per file in file order with the embeddings, or a
@@ -87,16 +96,18 @@ public final class EmbeddingExtractor: Sendable {
             }
             if cached.count == layers.count { return FileEmbeddings(file: file, layers: cached, fromCache: true) }
         }
-        let samples = try loader.load(file.url)
+        let decoded = try loader.load(file.url)
         // Finite samples can still sum past Float's range when channels are mixed down.
-        guard samples.allSatisfy(\.isFinite) else {
+        guard decoded.allSatisfy(\.isFinite) else {
             throw FileFailure(path: file.url.path, reason: "decoded audio holds NaN or infinity (samples beyond the float range?)")
         }
+        let samples = normalization.apply(decoded)
         // Every layer comes out of the same forward pass, so all of them are cached: switching
         // layer later (or running the tag metrics) is a cache hit, not another model run.
         let d = model.descriptor
         let allLayers = Set(d.layers.map(\.name))
-        let output = try model.analyze(samples: samples, layers: allLayers, windowHop: windowHop)
+        let output = try clipWindowing.map { try $0.analyze(samples, model: model, layers: allLayers) }
+            ?? model.analyze(samples: samples, layers: allLayers, windowHop: windowHop)
         var computed = output.embeddings
         if !d.labels.isEmpty {
             computed[ClassifierLayers.logitsLayer] = output.logits

@@ -16,6 +16,9 @@ public struct AnalyzedSet: Sendable {
     public var fileFrames: [(key: String, frames: Matrix<Float>)] = []
     /// Each file's clip-level classifier logits (the mean of its window logits), when asked for.
     public var clipLogits: [String: [Float]] = [:]
+    /// Per file, the classifier's logits of every window `[windows][labels]`, beside
+    /// `clipLogits` (for KL conventions that pair windows, as audiocraft's does).
+    public var windowLogits: [String: [[Float]]] = [:]
     /// Each file's clip-level label probabilities, when the extractor computes them.
     public var clipProbabilities: [String: [Float]] = [:]
     /// Files that could not be used, with the reason.
@@ -114,6 +117,7 @@ public struct SetAnalyzer: Sendable {
         var running: RunningStatistics?
         var kept: [(key: String, frames: Matrix<Float>)] = []
         var logits: [String: [Float]] = [:]
+        var windowLogits: [String: [[Float]]] = [:]
         var probabilities: [String: [Float]] = [:]
         var keys: [String] = []
         var failures: [FileFailure] = []
@@ -149,6 +153,7 @@ public struct SetAnalyzer: Sendable {
                 if request.keepFrames { kept.append((embedded.file.key, frames)) }
                 if request.clipLogits, let l = embedded.layers[ClassifierLayers.logitsLayer] {
                     logits[embedded.file.key] = ClassifierLayers.clipLogits(l)
+                    windowLogits[embedded.file.key] = (0..<l.rows).map { r in (0..<l.columns).map { l[r, $0] } }
                 }
                 if let p = embedded.layers[ClassifierLayers.probabilitiesLayer] {
                     probabilities[embedded.file.key] = ClassifierLayers.clipProbabilities(p)
@@ -163,6 +168,7 @@ public struct SetAnalyzer: Sendable {
         set.keys = keys
         set.fileFrames = kept
         set.clipLogits = logits
+        set.windowLogits = windowLogits
         set.clipProbabilities = probabilities
         set.failures = failures
         set.cachedFiles = cached

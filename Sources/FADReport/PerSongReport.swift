@@ -1,32 +1,36 @@
+import FADMetrics
 import Foundation
 
-/// One generated file in the per-song report.
+/// One generated file in the per-song report: the metrics' own per-file results.
 public struct PerSongRow: Codable, Sendable, Equatable {
     public var path: String
     public var key: String
-    /// The file's own frames against the reference statistics.
-    public var fad: Double
-    /// Robust z-score of `fad` within the set: (fad - median) / (1.4826 MAD); nil when the MAD
-    /// is zero (fewer than three files, or most scoring alike).
-    public var robustZ: Double?
-    public var frames: Int
+    /// The file's own frames against the reference statistics, with its robust z-score
+    /// ((fad - median) / (1.4826 MAD), nil when the MAD is zero).
+    public var score: PerSongScore
     public var isOutlier: Bool
     /// The classifier's strongest tags for the file (mean probability over its windows).
     public var topTags: [TagScore]
-    /// The file's own KAD against all reference frames (nil for a one-frame file).
-    public var kad: Double?
+    /// The file's own KAD against all reference frames (its `kad` is nil for a one-frame file).
+    public var fileKAD: PerFileKAD?
+    /// The file's pooled vector against the reference manifold (PRDC's per-sample result).
+    public var neighbourhood: PRDCSample?
+
+    public init(path: String, key: String, score: PerSongScore, isOutlier: Bool, topTags: [TagScore],
+                fileKAD: PerFileKAD? = nil, neighbourhood: PRDCSample? = nil) {
+        self.path = path; self.key = key; self.score = score; self.isOutlier = isOutlier; self.topTags = topTags
+        self.fileKAD = fileKAD; self.neighbourhood = neighbourhood
+    }
+
+    public var fad: Double { score.fad }
+    public var robustZ: Double? { score.robustZ }
+    public var frames: Int { score.frames }
+    public var kad: Double? { fileKAD?.kad }
     /// Distance of the file's pooled vector to its k-th nearest reference file vector.
-    public var knnDistance: Double?
+    public var knnDistance: Double? { neighbourhood?.kthReferenceDistance }
     /// Whether the file lies inside the reference manifold (some reference file's k-NN ball
     /// holds it); nil when there were too few files to tell.
-    public var insideReference: Bool?
-
-    public init(path: String, key: String, fad: Double, robustZ: Double?, frames: Int, isOutlier: Bool, topTags: [TagScore],
-                kad: Double? = nil, knnDistance: Double? = nil, insideReference: Bool? = nil) {
-        self.path = path; self.key = key; self.fad = fad; self.robustZ = robustZ
-        self.frames = frames; self.isOutlier = isOutlier; self.topTags = topTags
-        self.kad = kad; self.knnDistance = knnDistance; self.insideReference = insideReference
-    }
+    public var insideReference: Bool? { neighbourhood?.insideReference }
 }
 
 /// A label with its probability.
@@ -121,6 +125,7 @@ public struct PerSongReport: Codable, Sendable {
                 + " \"in reference\" = inside some reference file's \(k)-NN ball (the precision criterion of Kynkäänniemi et al.)."
         }
         if let why = m.knnUnavailable { note += " k-NN columns: \(escape(why))." }
+        if let why = m.kadUnavailable { note += " KAD column: \(escape(why))." }
         return note
     }
 
@@ -199,9 +204,13 @@ public struct PerSongFileMetrics: Codable, Sendable, Equatable {
     /// k of the k-NN columns, nil when they could not be computed.
     public var k: Int?
     public var pooling: String
+    /// Why the k-NN columns are empty.
     public var knnUnavailable: String?
-    public init(kadBandwidth: Double?, kadBandwidthSource: String, k: Int?, pooling: String, knnUnavailable: String?) {
+    /// Why the KAD column is empty.
+    public var kadUnavailable: String?
+    public init(kadBandwidth: Double?, kadBandwidthSource: String, k: Int?, pooling: String, knnUnavailable: String?,
+                kadUnavailable: String? = nil) {
         self.kadBandwidth = kadBandwidth; self.kadBandwidthSource = kadBandwidthSource; self.k = k
-        self.pooling = pooling; self.knnUnavailable = knnUnavailable
+        self.pooling = pooling; self.knnUnavailable = knnUnavailable; self.kadUnavailable = kadUnavailable
     }
 }

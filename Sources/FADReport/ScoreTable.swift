@@ -1,10 +1,11 @@
+import FADMetrics
 import Foundation
 
 extension ScoreReport {
     /// The terminal table: one row per generated set.
     public func table() -> String {
         var header = ["set", "files", "frames", "FAD"]
-        let anyCI = sets.contains { $0.fad?.confidenceInterval != nil }
+        let anyCI = sets.contains { $0.fad?.details.confidenceInterval != nil }
         let anyInf = sets.contains { $0.fadInf != nil }
         let anyKL = sets.contains { $0.kl != nil }
         let anyIS = sets.contains { $0.inceptionScore != nil }
@@ -24,20 +25,20 @@ extension ScoreReport {
         if anyPRDC { header += ["prec", "recall", "density", "cover"] }
         var rows: [[String]] = [header]
         for s in sets {
-            var row = [s.set.path, "\(s.set.files)", "\(s.set.frames)", s.fad.map { format($0.value) } ?? "-"]
-            if anyCI { row.append(s.fad?.confidenceInterval.map { "\(format($0.low))-\(format($0.high))" } ?? "-") }
+            var row = [s.set.path, "\(s.set.files)", "\(s.set.frames)", s.fad.map { $0.value.map(format) ?? "n/a" } ?? "-"]
+            if anyCI { row.append(s.fad?.details.confidenceInterval.map { "\(format($0.low))-\(format($0.high))" } ?? "-") }
             if anyInf {
-                row.append(s.fadInf?.value.map(format) ?? "n/a")
-                row.append(s.fadInf?.rSquared.map { String(format: "%.3f", $0) } ?? "-")
+                row.append((s.fadInf?.result?.value).map(format) ?? "n/a")
+                row.append((s.fadInf?.result?.rSquared).map { String(format: "%.3f", $0) } ?? "-")
             }
-            if anyKL { row.append(s.kl?.value.map(format) ?? "n/a") }
-            if anyIS { row.append(s.inceptionScore?.mean.map(format) ?? "n/a") }
-            if anyKID { row.append(s.kid?.mean.map(format) ?? "n/a") }
-            if anyKAD { row.append(s.kad?.value.map(format) ?? "n/a") }
-            if anyKADInf { row.append(s.kadInf?.value.map(format) ?? "n/a") }
-            if anyMAD { row.append(s.mad?.value.map(format) ?? "n/a") }
+            if anyKL { row.append((s.kl?.result?.value).map(format) ?? "n/a") }
+            if anyIS { row.append((s.inceptionScore?.result?.mean).map(format) ?? "n/a") }
+            if anyKID { row.append((s.kid?.result?.mean).map(format) ?? "n/a") }
+            if anyKAD { row.append((s.kad?.result?.value).map(format) ?? "n/a") }
+            if anyKADInf { row.append((s.kadInf?.result?.value).map(format) ?? "n/a") }
+            if anyMAD { row.append((s.mad?.result?.mad).map(format) ?? "n/a") }
             if anyPRDC {
-                for v in [s.prdc?.precision, s.prdc?.recall, s.prdc?.density, s.prdc?.coverage] {
+                for v in [s.prdc?.result?.precision, s.prdc?.result?.recall, s.prdc?.result?.density, s.prdc?.result?.coverage] {
                     row.append(v.map { String(format: "%.3f", $0) } ?? "n/a")
                 }
             }
@@ -54,28 +55,21 @@ extension ScoreReport {
         }
         var notes: [String] = []
         for s in sets {
-            if let e = s.fadInf?.error { notes.append("\(s.set.path): FAD-inf: \(e)") }
-            if let e = s.kl?.error { notes.append("\(s.set.path): KL: \(e)") }
-            if let e = s.inceptionScore?.error { notes.append("\(s.set.path): IS: \(e)") }
-            if let e = s.kid?.error { notes.append("\(s.set.path): KID: \(e)") }
-            if let e = s.kad?.error { notes.append("\(s.set.path): KAD: \(e)") }
-            if let e = s.kadInf?.error { notes.append("\(s.set.path): KAD-inf: \(e)") }
-            if let e = s.mad?.error { notes.append("\(s.set.path): MAD: \(e)") }
-            if let e = s.prdc?.error { notes.append("\(s.set.path): PRDC: \(e)") }
-            if let kad = s.kad, let sigma = kad.bandwidth {
-                notes.append("\(s.set.path): KAD bandwidth \(format(sigma)) (\(kad.bandwidthSource))")
+            for (metric, error) in s.metricFailures { notes.append("\(s.set.path): \(metric): \(error.message)") }
+            if let kad = s.kad?.result {
+                notes.append("\(s.set.path): KAD bandwidth \(format(kad.bandwidth)) (\(kad.bandwidthSource))")
             }
-            if let mad = s.mad, mad.value != nil {
-                notes.append("\(s.set.path): MAD on \(mad.pooling)-pooled file vectors, \(mad.clusters ?? 0) clusters, \(mad.pcaComponents ?? 0) PCA components")
+            if let mad = s.mad, let m = mad.result {
+                notes.append("\(s.set.path): MAD on \(mad.details.pooling.rawValue)-pooled file vectors, \(m.clusters) clusters, \(m.pcaComponents) PCA components")
             }
-            if let prdc = s.prdc, let outside = prdc.outsideReference, !outside.isEmpty {
-                notes.append("\(s.set.path): \(outside.count) file(s) outside the reference manifold (k = \(prdc.k)): \(outside.prefix(5).joined(separator: ", "))\(outside.count > 5 ? ", ..." : "")")
+            if let prdc = s.prdc, prdc.result != nil, let outside = prdc.details.outsideReference, !outside.isEmpty {
+                notes.append("\(s.set.path): \(outside.count) file(s) outside the reference manifold (k = \(prdc.details.options.k)): \(outside.prefix(5).joined(separator: ", "))\(outside.count > 5 ? ", ..." : "")")
             }
-            if let ci = s.fad?.confidenceInterval, ci.method != "BCa" {
-                notes.append("\(s.set.path): \(ci.resamplesBelowEstimate ?? 0) of \(ci.resamples) bootstrap resamples fall below FAD (too few or too different files), so the CI is the resamples' spread shifted onto the estimate, not BCa")
+            if let ci = s.fad?.details.confidenceInterval, ci.method != "BCa" {
+                notes.append("\(s.set.path): \(ci.resamplesBelowEstimate) of \(ci.resamples) bootstrap resamples fall below FAD (too few or too different files), so the CI is the resamples' spread shifted onto the estimate, not BCa")
             }
-            if let kid = s.kid, kid.identicalSubsets { notes.append("\(s.set.path): KID subsets hold all \(kid.subsetSize) frames, so they are identical and its std is 0") }
-            if let kl = s.kl, !kl.unpairedGenerated.isEmpty || !kl.unpairedReference.isEmpty {
+            if let kid = s.kid?.result, kid.identicalSubsets { notes.append("\(s.set.path): KID subsets hold all \(kid.subsetSize) frames, so they are identical and its std is 0") }
+            if let kl = s.kl?.result, !kl.unpairedGenerated.isEmpty || !kl.unpairedReference.isEmpty {
                 notes.append("\(s.set.path): KL paired \(kl.pairs) files; unpaired: \(kl.unpairedGenerated.count) generated, \(kl.unpairedReference.count) reference")
             }
             if !s.set.failures.isEmpty { notes.append("\(s.set.path): skipped \(s.set.failures.count) unreadable file(s)") }
@@ -90,11 +84,11 @@ extension ScoreReport {
         func v(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
         for s in sets {
             out += [csvField(s.set.path), "\(s.set.files)", "\(s.set.frames)", v(s.fad?.value),
-                    v(s.fad?.confidenceInterval?.low), v(s.fad?.confidenceInterval?.high),
-                    v(s.fadInf?.value), v(s.fadInf?.rSquared), v(s.kl?.value),
-                    v(s.inceptionScore?.mean), v(s.inceptionScore?.std), v(s.kid?.mean), v(s.kid?.std),
-                    v(s.kad?.value), v(s.kad?.bandwidth), v(s.kadInf?.value), v(s.mad?.value), v(s.mad?.mauve),
-                    v(s.prdc?.precision), v(s.prdc?.recall), v(s.prdc?.density), v(s.prdc?.coverage)]
+                    v(s.fad?.details.confidenceInterval?.low), v(s.fad?.details.confidenceInterval?.high),
+                    v(s.fadInf?.result?.value), v(s.fadInf?.result?.rSquared), v(s.kl?.result?.value),
+                    v(s.inceptionScore?.result?.mean), v(s.inceptionScore?.result?.std), v(s.kid?.result?.mean), v(s.kid?.result?.std),
+                    v(s.kad?.result?.value), v(s.kad?.result?.bandwidth), v(s.kadInf?.result?.value), v(s.mad?.result?.mad), v(s.mad?.result?.mauve),
+                    v(s.prdc?.result?.precision), v(s.prdc?.result?.recall), v(s.prdc?.result?.density), v(s.prdc?.result?.coverage)]
                 .joined(separator: ",") + "\n"
         }
         return out

@@ -31,13 +31,13 @@ struct Classify: ParsableCommand {
 
     func run() throws {
         do {
-            let session = try Session(inputs: inputs, model, runOptions, extraLayers: [ClassifierLayers.probabilitiesLayer])
+            let session = try EvaluationSession(inputs: inputs, options: EvaluationOptions(model, runOptions), extraLayers: [ClassifierLayers.probabilitiesLayer])
             guard let extractor = session.extractor else {
-                throw CommandError(description: "`fad classify` takes audio inputs", exitCode: FADExitCode.usage)
+                throw FADError(.usage, "`fad classify` takes audio inputs")
             }
             let labels = extractor.model.descriptor.labels
             guard !labels.isEmpty else {
-                throw CommandError(description: "model \(model.model) has no classifier outputs", exitCode: FADExitCode.usage)
+                throw FADError(.usage, "model \(model.modelName) has no classifier outputs")
             }
             var files: [FileOutput] = []
             let skipped = try session.forEachEmbeddedFile(of: inputs, command: "classify", strict: runOptions.strict) { embedded in
@@ -58,7 +58,7 @@ struct Classify: ParsableCommand {
                 }
                 try emit(text, to: nil)
             }
-            if files.isEmpty { throw CommandError(description: "no file could be classified") }
+            if files.isEmpty { throw FADError(.data, "no file could be classified") }
         } catch { exitForError(error) }
     }
 }

@@ -30,7 +30,7 @@ struct Embed: ParsableCommand {
 
     func run() throws {
         do {
-            let session = try Session(inputs: inputs, model, runOptions, shard: shard)
+            let session = try EvaluationSession(inputs: inputs, options: EvaluationOptions(model, runOptions), shard: shard)
             let out = URL(fileURLWithPath: output)
             try refuseCollisions(session)
             try EmbeddingFolder.record(session.metadata, in: output)
@@ -38,7 +38,7 @@ struct Embed: ParsableCommand {
             let skipped = try session.forEachEmbeddedFile(of: inputs, command: "embed", strict: runOptions.strict) { embedded in
                 let url = out.appendingPathComponent(embedded.file.key + ".npy")
                 do { try AtomicFile.write(NPYArray(embedded.layers[session.layer]!).encoded(), to: url) } catch {
-                    throw CommandError(description: "\(error)", exitCode: FADExitCode.io)
+                    throw FADError(.io, "\(error)")
                 }
                 written += 1
             }
@@ -46,21 +46,21 @@ struct Embed: ParsableCommand {
                 let part = shard.map { ", shard \($0)" } ?? ""
                 FileHandle.standardError.write(Data("fad: wrote \(written) file(s) to \(output) (\(session.metadata.model), layer \(session.layer)\(part))\(skipped.isEmpty ? "" : "; \(skipped.count) skipped")\n".utf8))
             }
-            if written == 0 { throw CommandError(description: "no file could be embedded") }
+            if written == 0 { throw FADError(.data, "no file could be embedded") }
         } catch { exitForError(error) }
     }
 
     /// Refuses, before any work, a run in which two input files would be written to the same
     /// .npy: the second would silently replace the first.
-    private func refuseCollisions(_ session: Session) throws {
+    private func refuseCollisions(_ session: EvaluationSession) throws {
         var owner: [String: String] = [:]
         for input in inputs {
             for file in session.sources[input]?.files ?? [] {
                 let target = file.key + ".npy"
                 if let first = owner[target], first != file.url.path {
-                    throw CommandError(
-                        description: "\(file.url.path) and \(first) would both be written to \((output as NSString).appendingPathComponent(target)); embed each set into its own folder (-o), nothing was written",
-                        exitCode: FADExitCode.usage)
+                    throw FADError(
+                        .usage,
+                        "\(file.url.path) and \(first) would both be written to \((output as NSString).appendingPathComponent(target)); embed each set into its own folder (-o), nothing was written")
                 }
                 owner[target] = file.url.path
             }

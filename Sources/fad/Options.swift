@@ -4,8 +4,11 @@ import Foundation
 
 /// Which model and which of its layers produce the embeddings.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: ArgumentHelp("Model (see `fad models list`).", valueName: "name"))
-    var model: String = ModelCatalog.defaultModel
+    @Option(name: .shortAndLong, help: ArgumentHelp("Model (see `fad models list`; default: \(ModelCatalog.defaultModel), or the preset's).", valueName: "name"))
+    var model: String?
+
+    /// The model to use when no preset chooses one.
+    var modelName: String { model ?? ModelCatalog.defaultModel }
 
     @Option(help: ArgumentHelp("Embedding layer (default: the model's FAD layer).", valueName: "layer"))
     var layer: String?
@@ -17,7 +20,7 @@ struct ModelOptions: ParsableArguments {
     var resampler: ResamplerQuality = .kaiserPolyphase
 
     func validate() throws {
-        guard ModelRegistry.names.contains(model) else {
+        if let model, !ModelRegistry.names.contains(model) {
             throw ValidationError("unknown model '\(model)'; available: \(ModelRegistry.names.joined(separator: ", "))")
         }
         if let hop, hop < 1 { throw ValidationError("--hop must be at least 1") }
@@ -52,6 +55,28 @@ struct RunOptions: ParsableArguments {
     }
 }
 
+extension EvaluationOptions {
+    /// The library's options from the command line's embedding and run options.
+    init(_ model: ModelOptions, _ run: RunOptions) {
+        self.init()
+        self.model = model.modelName
+        layer = model.layer
+        hop = model.hop
+        resampler = model.resampler
+        threads = run.threads
+        cache = run.cache
+        strict = run.strict
+        quiet = run.quiet
+    }
+
+    /// KAD, MAD and PRDC settings from `BeyondFADOptions`.
+    mutating func apply(_ beyond: BeyondFADOptions) {
+        kadBandwidth = beyond.kadBandwidth
+        prdcK = beyond.prdcK
+        madPooling = beyond.madPooling
+    }
+}
+
 /// Settings of KAD, MAD and precision/recall/density/coverage, shared by `score` and `per-song`.
 struct BeyondFADOptions: ParsableArguments {
     @Option(help: ArgumentHelp("KAD kernel bandwidth: reference (median pairwise distance of the reference set, the same kernel for every generated set), generated (kadtk's code: the scored set's median) or a number.", valueName: "reference|generated|VALUE"))
@@ -65,10 +90,6 @@ struct BeyondFADOptions: ParsableArguments {
 
     func validate() throws {
         if prdcK < 1 { throw ValidationError("--prdc-k must be at least 1") }
-    }
-
-    func kadOptions(seed: UInt64, threads: Int) -> KADOptions {
-        KADOptions(bandwidth: kadBandwidth, seed: seed, threads: threads)
     }
 }
 

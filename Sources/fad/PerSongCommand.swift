@@ -58,49 +58,10 @@ struct PerSong: ParsableCommand {
     }
 
     func makeReport() throws -> PerSongReport {
-        let session = try Session(inputs: [reference, generated], model, runOptions,
-                                  extraLayers: [ClassifierLayers.probabilitiesLayer])
-        let referenceIsStatistics: Bool = { if case .statistics = session.sources[reference] { return true } else { return false } }()
-        let ref = try session.analyze(reference, request: AnalysisRequest(keepFrames: !referenceIsStatistics, strict: runOptions.strict))
-        let set = try session.analyze(generated, request: AnalysisRequest(keepFrames: true, strict: runOptions.strict))
-        let paths = Dictionary(uniqueKeysWithValues: (session.sources[generated]?.files ?? []).map { ($0.key, $0.url.path) })
-        let labels = session.model?.descriptor.labels ?? []
-        let songs = set.fileFrames.map { (name: $0.key, frames: $0.frames) }
-        let scores = try perSongFAD(reference: ref.statistics, songs: songs)
-        var kad: [String: Double] = [:], knn: [String: PRDCSample] = [:]
-        var fileMetrics: PerSongFileMetrics?
-        if !referenceIsStatistics {
-            let kernel = try KernelReference(ref.allFrames, options: beyond.kadOptions(seed: seed, threads: runOptions.threads))
-            for f in try perFileKAD(reference: kernel, files: songs) { kad[f.name] = f.kad }
-            let sigma: Double? = {
-                switch beyond.kadBandwidth {
-                case .reference: return kernel.referenceMedian?.value
-                case .fixed(let v): return v
-                case .generated: return nil
-                }
-            }()
-            var why: String?
-            let k = beyond.prdcK
-            if ref.fileFrames.count > k && songs.count > k {
-                let pooledReference = try beyond.madPooling.pool(ref.fileFrames.map { (name: $0.key, frames: $0.frames) })
-                let prdc = try precisionRecallDensityCoverage(reference: pooledReference, generated: beyond.madPooling.pool(songs), k: k)
-                for (song, sample) in zip(songs, prdc.generated) { knn[song.name] = sample }
-            } else {
-                why = "need more than k = \(k) files in both sets (reference \(ref.fileFrames.count), generated \(songs.count))"
-            }
-            fileMetrics = PerSongFileMetrics(kadBandwidth: sigma, kadBandwidthSource: beyond.kadBandwidth.description,
-                                             k: why == nil ? k : nil, pooling: beyond.madPooling.rawValue, knnUnavailable: why)
-        }
-        let rows = scores.map { s -> PerSongRow in
-            var top: [TagScore] = []
-            if let p = set.clipProbabilities[s.name], p.count == labels.count {
-                top = zip(labels, p).sorted { $0.1 > $1.1 }.prefix(tags).map { TagScore(label: $0.0, probability: Double($0.1)) }
-            }
-            return PerSongRow(path: paths[s.name] ?? s.name, key: s.name, fad: s.fad, robustZ: s.robustZ,
-                              frames: s.frames, isOutlier: (s.robustZ ?? 0) > threshold, topTags: top,
-                              kad: kad[s.name], knnDistance: knn[s.name]?.kthReferenceDistance, insideReference: knn[s.name]?.insideReference)
-        }
-        return PerSongReport(model: session.metadata.model, layer: session.layer, reference: reference, generated: generated,
-                             outlierThreshold: threshold, rows: rows, failures: set.failures.map(\.description), fileMetrics: fileMetrics)
+        var options = EvaluationOptions(model, runOptions)
+        options.apply(beyond)
+        options.seed = seed
+        return try Evaluator(options: options).perSong(reference: reference, generated: generated,
+                                                       outlierThreshold: threshold, tags: tags)
     }
 }

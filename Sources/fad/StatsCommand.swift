@@ -33,10 +33,9 @@ struct Stats: ParsableCommand {
 
         func run() throws {
             do {
-                let session = try Session(inputs: [input], model, runOptions, shard: shard)
+                let session = try EvaluationSession(inputs: [input], options: EvaluationOptions(model, runOptions), shard: shard)
                 if case .statistics = session.sources[input] {
-                    throw CommandError(description: "\(input): is saved statistics already; `fad stats save` takes audio or .npy embeddings",
-                                       exitCode: FADExitCode.usage)
+                    throw FADError(.usage, "\(input): is saved statistics already; `fad stats save` takes audio or .npy embeddings")
                 }
                 var statistics = try session.analyze(input, request: AnalysisRequest(strict: runOptions.strict)).statistics
                 if let info = session.shards[input] {
@@ -83,7 +82,7 @@ struct Stats: ParsableCommand {
                 for path in inputs {
                     let statistics: GaussianStatistics
                     do { statistics = try GaussianStatistics.read(from: URL(fileURLWithPath: path)) } catch {
-                        throw CommandError(description: "\(error)", exitCode: FADExitCode.input)
+                        throw FADError(.input, "\(error)")
                     }
                     try merger.add(statistics, path: path)
                 }
@@ -137,7 +136,7 @@ private func writeStatistics(_ statistics: GaussianStatistics, to path: String) 
         try AtomicFile.createDirectory(url.deletingLastPathComponent())
         try statistics.write(to: url)
     } catch {
-        throw CommandError(description: "\(error)", exitCode: FADExitCode.io)
+        throw FADError(.io, "\(error)")
     }
 }
 

@@ -109,8 +109,9 @@ final class BeyondFADCommandTests: XCTestCase {
         let inf = try XCTUnwrap(set["kadInf"] as? [String: Any])
         XCTAssertNil(inf["error"], "\(inf)")
         XCTAssertNotNil(inf["value"] as? Double)
-        XCTAssertEqual((inf["points"] as? [[Double]])?.count, 25)
-        XCTAssertEqual((inf["points"] as? [[Double]])?.last?.first, 600)
+        // FADInfinityResult's own points, {frames, fad} (the report's copy wrote [frames, fad] pairs).
+        XCTAssertEqual((inf["points"] as? [[String: Any]])?.count, 25)
+        XCTAssertEqual((inf["points"] as? [[String: Any]])?.last?["frames"] as? Int, 600)
         XCTAssertEqual(inf["sampling"] as? String, "replacement")
         XCTAssertEqual(inf["seed"] as? Int, 4)
         XCTAssertEqual(inf["bandwidth"] as? Double, (set["kad"] as? [String: Any])?["bandwidth"] as? Double)

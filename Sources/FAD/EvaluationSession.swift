@@ -1,29 +1,29 @@
-import FAD
 import Foundation
 
-/// Resolves a command's inputs and, only when one of them is audio, loads the model: a run on
-/// `.npy` embeddings or saved statistics never touches a model.
-struct Session {
+/// Resolves an evaluation's inputs and, only when one of them is audio, loads the model: a run
+/// on `.npy` embeddings or saved statistics never touches a model. The ``Evaluator`` and the
+/// `fad` commands that embed (`embed`, `stats save`, `classify`) share it.
+public struct EvaluationSession {
     /// Resolved inputs, by the path the user gave.
-    let sources: [String: InputSource]
+    public let sources: [String: InputSource]
     /// The loaded model and its extractor, when some input is audio.
-    let extractor: EmbeddingExtractor?
-    let layer: String
-    let metadata: StatisticsMetadata
-    let quiet: Bool
+    public let extractor: EmbeddingExtractor?
+    public let layer: String
+    public let metadata: StatisticsMetadata
+    public let quiet: Bool
 
-    var model: AudioEmbeddingModel? { extractor?.model }
+    public var model: AudioEmbeddingModel? { extractor?.model }
 
     /// Each input's part of the partition, when the run is one shard of its sets.
-    let shards: [String: ShardInfo]
+    public let shards: [String: ShardInfo]
     /// What the `.npy` folders written by `fad embed` record about their embedding.
-    let folderProvenance: [String: StatisticsMetadata]
+    public let folderProvenance: [String: StatisticsMetadata]
 
     /// - Parameters:
     ///   - extraLayers: layers needed besides the embedding layer (e.g. logits for KL).
     ///   - shard: keep only this shard of each audio or embedding input.
-    init(inputs: [String], _ options: ModelOptions, _ run: RunOptions, extraLayers: [String] = [],
-         shard: ShardSelection? = nil) throws {
+    public init(inputs: [String], options: EvaluationOptions, extraLayers: [String] = [],
+                shard: ShardSelection? = nil) throws {
         var sources: [String: InputSource] = [:]
         var shards: [String: ShardInfo] = [:]
         for input in inputs {
@@ -42,15 +42,20 @@ struct Session {
             if case .embeddings = sources[input], let p = try EmbeddingFolder.provenance(of: input) { provenance[input] = p.metadata }
         }
         self.folderProvenance = provenance
-        self.quiet = run.quiet
+        self.quiet = options.quiet
         let needsModel = sources.values.contains { if case .audio = $0 { return true } else { return false } }
         if needsModel {
             let model = try ModelRegistry.load(options.model)
             let layer = options.layer ?? model.descriptor.defaultLayer
             var layers = [layer]
             for extra in extraLayers where !layers.contains(extra) && !model.descriptor.labels.isEmpty { layers.append(extra) }
-            let extractor = try EmbeddingExtractor(model: model, layers: layers, windowHop: options.hop, cache: run.cache,
-                                                   threads: run.threads, resampler: options.resampler)
+            let d = model.descriptor
+            let hop = options.hop
+                ?? options.hopSeconds.map { max(1, Int(($0 * Double(d.sampleRate) / Double(d.frameHop)).rounded())) }
+            let extractor = try EmbeddingExtractor(model: model, layers: layers, windowHop: hop, cache: options.cache,
+                                                   threads: options.threads, resampler: options.resampler,
+                                                   normalization: options.audioNormalization,
+                                                   clipWindowing: options.clipWindowing)
             let recipe = extractor.recipe
             self.extractor = extractor
             self.layer = layer
@@ -80,20 +85,20 @@ struct Session {
     /// Analyzes one input (only its shard, in a sharded run), checking that saved statistics
     /// come from the same model, layer, front end, window hop and weights as everything they
     /// are compared with, saved statistics included, and that they cover a whole set.
-    func analyze(_ path: String, request: AnalysisRequest) throws -> AnalyzedSet {
+    public func analyze(_ path: String, request: AnalysisRequest) throws -> AnalyzedSet {
         let analyzer = SetAnalyzer(extractor: extractor, layer: layer, statisticsMetadata: metadata, quiet: quiet)
         let source = try sources[path] ?? InputSource.resolve(path)
         if let recorded = folderProvenance[path], let why = recorded.mismatch(with: metadata) {
-            throw CommandError(description: "\(path): embeddings of a different embedding (\(why)): written with \(recorded.summary), this run uses \(metadata.summary)")
+            throw FADError(.data, "\(path): embeddings of a different embedding (\(why)): written with \(recorded.summary), this run uses \(metadata.summary)")
         }
         let set = try analyzer.analyze(path, source: source, request: request)
         if case .statistics = source {
             let m = set.statistics.metadata
             if let shard = m.shard {
-                throw CommandError(description: "\(path): holds shard \(shard.index)/\(shard.count) of a set, not the whole set; merge every shard first (`fad stats merge part-*.fadstats -o all.fadstats`)")
+                throw FADError(.data, "\(path): holds shard \(shard.index)/\(shard.count) of a set, not the whole set; merge every shard first (`fad stats merge part-*.fadstats -o all.fadstats`)")
             }
             if let why = m.mismatch(with: metadata) {
-                throw CommandError(description: "\(path): statistics of a different embedding (\(why)): computed with \(m.summary), this run uses \(metadata.summary)")
+                throw FADError(.data, "\(path): statistics of a different embedding (\(why)): computed with \(m.summary), this run uses \(metadata.summary)")
             }
         }
         return set
@@ -103,15 +108,15 @@ struct Session {
     /// `each`. A file that cannot be used is reported on stderr and skipped (fatal with
     /// `strict`), as is a file `each` rejects with a ``FileFailure``; the skipped files are
     /// returned. `command` names the command in the error for a non-audio input.
-    func forEachEmbeddedFile(of inputs: [String], command: String, strict: Bool,
+    public func forEachEmbeddedFile(of inputs: [String], command: String, strict: Bool,
                              _ each: (FileEmbeddings) throws -> Void) throws -> [FileFailure] {
         guard let extractor else {
-            throw CommandError(description: "`fad \(command)` takes audio inputs", exitCode: FADExitCode.usage)
+            throw FADError(.usage, "`fad \(command)` takes audio inputs")
         }
         var skipped: [FileFailure] = []
         for input in inputs {
             guard case .audio(let files) = sources[input] else {
-                throw CommandError(description: "\(input): `fad \(command)` takes audio inputs", exitCode: FADExitCode.usage)
+                throw FADError(.usage, "\(input): `fad \(command)` takes audio inputs")
             }
             var firstError: Error?
             extractor.run(files, progress: ProgressReporter(label: input, total: files.count, quiet: quiet)) { _, result in
@@ -129,14 +134,15 @@ struct Session {
     }
 
     /// The model description for reports.
-    var modelInfo: ModelInfo {
+    public var modelInfo: ModelInfo {
         ModelInfo(name: metadata.model, layer: layer, windowHop: metadata.extra["windowHop"].flatMap(Int.init),
                   weightsDigest: metadata.extra["weightsDigest"])
     }
 }
 
 extension SetInfo {
-    init(_ set: AnalyzedSet) {
+    /// What the report says about an analysed set.
+    public init(_ set: AnalyzedSet) {
         self.init(path: set.path, files: set.statistics.metadata.files, frames: set.frameCount, cachedFiles: set.cachedFiles,
                   failures: set.failures.map { FailureInfo(path: $0.path, reason: $0.reason) })
     }

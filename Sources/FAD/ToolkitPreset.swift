@@ -1,0 +1,89 @@
+import Foundation
+
+/// The conventions of the reference toolkits as named presets (`fad REF GEN --preset NAME`):
+/// each selects model, windowing, audio normalisation and KL convention together, so that fad
+/// reproduces the numbers the toolkit publishes. Read from their published code:
+///
+/// | preset | toolkit code | model | windows | audio | metric |
+/// |---|---|---|---|---|---|
+/// | `fadtk` | microsoft/fadtk `CLAPLaionModel` | `clap-laion-music` | 10 s from every 1 s, zero-padded | int16 round trip | FAD |
+/// | `audiocraft` | audiocraft `metrics/kld.py` | `passt` | consecutive 10 s, last kept if > 0.15 s | as decoded | KL(ref ‖ gen), softmax per segment, mean over segment pairs, ε = 1e-6 on gen |
+/// | `stable-audio-metrics` | stable-audio-metrics `src/passt_kld.py` | `passt` | 10 s at 5 s hop below n - 5 s, zero-padded | peak -1 dB | KL(gen ‖ ref) of softmax(mean of window logits), ε = 1e-6 on ref |
+/// | `av-benchmark` | hkchengrex/av-benchmark `extract.py` | `passt` layer `embedding` | the first 10 s, zero-padded | as decoded | FD |
+public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
+    case fadtk
+    case audiocraft
+    case stableAudioMetrics = "stable-audio-metrics"
+    case avBenchmark = "av-benchmark"
+
+    public var toolkit: String {
+        switch self {
+        case .fadtk: return "microsoft/fadtk"
+        case .audiocraft: return "facebookresearch/audiocraft"
+        case .stableAudioMetrics: return "Stability-AI/stable-audio-metrics"
+        case .avBenchmark: return "hkchengrex/av-benchmark"
+        }
+    }
+
+    /// The model the toolkit uses.
+    public var model: String {
+        switch self {
+        case .fadtk: return "clap-laion-music"
+        case .audiocraft, .stableAudioMetrics, .avBenchmark: return "passt"
+        }
+    }
+
+    /// The embedding layer, when not the model's default.
+    public var layer: String? { self == .avBenchmark ? "embedding" : nil }
+
+    /// How the toolkit cuts clips into windows.
+    public var windowing: ClipWindowing? {
+        switch self {
+        case .fadtk: return ClipWindowing(layout: .everyHop, windowSeconds: 10, hopSeconds: 1)
+        case .audiocraft: return ClipWindowing(layout: .consecutive, windowSeconds: 10, hopSeconds: 10, minimumSeconds: 0.15)
+        case .stableAudioMetrics: return ClipWindowing(layout: .stableAudioMetrics, windowSeconds: 10, hopSeconds: 5)
+        case .avBenchmark: return ClipWindowing(layout: .first, windowSeconds: 10, hopSeconds: 10)
+        }
+    }
+
+    public var audioNormalization: AudioNormalization {
+        switch self {
+        case .fadtk: return .int16RoundTrip
+        case .stableAudioMetrics: return .peak(decibels: -1)
+        case .audiocraft, .avBenchmark: return .none
+        }
+    }
+
+    /// The KL convention (its `aggregation` and `direction`), for the presets that report KL.
+    public var klPreset: KLPreset? {
+        switch self {
+        case .audiocraft: return .audiocraft
+        case .stableAudioMetrics: return .stableAudioMetrics
+        case .fadtk, .avBenchmark: return nil
+        }
+    }
+
+    public var metrics: Set<EvaluationMetric> { klPreset == nil ? [.fad] : [.kld] }
+
+    /// Options with the preset's settings over `base`. `model` replaces the preset's model
+    /// (then the model's default layer is used); the model must be one this build has.
+    public func options(from base: EvaluationOptions, model: String? = nil) throws -> EvaluationOptions {
+        let chosen = model ?? self.model
+        guard ModelRegistry.names.contains(chosen) else {
+            throw FADError(.usage, "preset '\(rawValue)' uses model '\(chosen)', which this build of fad does not have "
+                           + "(available: \(ModelRegistry.names.joined(separator: ", ")))"
+                           + (model == nil ? "; pass --model to run the preset's conventions with another model" : ""))
+        }
+        var options = base
+        options.model = chosen
+        options.layer = model == nil ? layer : nil
+        options.hop = nil
+        options.hopSeconds = nil
+        options.clipWindowing = windowing
+        options.audioNormalization = audioNormalization
+        if let klPreset { options.klPreset = klPreset }
+        options.metrics = metrics
+        options.preset = self
+        return options
+    }
+}

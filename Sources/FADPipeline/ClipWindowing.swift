@@ -1,0 +1,87 @@
+import FADArrays
+import FADModels
+import Foundation
+
+/// How a toolkit cuts a clip into the fixed-length windows its model sees, when that differs
+/// from the model's own sliding windows: each window is cut from the samples, zero-padded to
+/// `windowSeconds`, and run through the model on its own, and the rows of all windows are
+/// stacked in order. Starts, for a clip of n samples, window w and hop h samples:
+///
+/// - `everyHop` (fadtk `CLAPLaionModel`): `range(0, n, h)`, every window zero-padded.
+/// - `stableAudioMetrics` (`return_probabilities`): `range(0, max(h, n - h), h)`, zero-padded.
+/// - `consecutive` (audiocraft `PasstKLDivergenceMetric._process_audio`): `torch.split(wav, w)`,
+///   keeping segments longer than `minimumSeconds` (0.15 s).
+/// - `first` (av-benchmark `extract.py`): the first window only, `wav[..., :w]` or zero-padded.
+///
+/// Where the toolkit feeds a short last window unpadded (audiocraft's last segment;
+/// stable-audio-metrics' window when the whole clip is at most 15 % of a window), fad pads it:
+/// the models take fixed-length windows.
+public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Layout: String, Sendable, Hashable, Codable {
+        case everyHop = "every-hop"
+        case stableAudioMetrics = "stable-audio-metrics"
+        case consecutive
+        case first
+    }
+
+    public var layout: Layout
+    public var windowSeconds: Double
+    public var hopSeconds: Double
+    /// Segments of at most this length are dropped (`consecutive` only).
+    public var minimumSeconds: Double
+
+    public init(layout: Layout, windowSeconds: Double, hopSeconds: Double, minimumSeconds: Double = 0) {
+        self.layout = layout; self.windowSeconds = windowSeconds; self.hopSeconds = hopSeconds; self.minimumSeconds = minimumSeconds
+    }
+
+    public var description: String {
+        "\(layout.rawValue) \(windowSeconds)s/\(hopSeconds)s" + (minimumSeconds > 0 ? " >\(minimumSeconds)s" : "")
+    }
+
+    /// Window length in samples (`int(window_size * SAMPLING_RATE)` as the toolkits write it).
+    public func windowSamples(sampleRate: Int) -> Int { max(1, Int(windowSeconds * Double(sampleRate))) }
+
+    /// The sample ranges of the windows of a clip of `count` samples (a range shorter than the
+    /// window is zero-padded by the caller).
+    public func windows(count: Int, sampleRate: Int) -> [Range<Int>] {
+        let w = windowSamples(sampleRate: sampleRate)
+        let h = layout == .consecutive ? w : max(1, Int(hopSeconds * Double(sampleRate)))
+        let end: Int
+        switch layout {
+        case .everyHop, .consecutive, .first: end = count
+        case .stableAudioMetrics: end = max(h, count - h)
+        }
+        if layout == .first { return [0..<min(w, count)] }
+        let minimum = Int(minimumSeconds * Double(sampleRate))
+        return stride(from: 0, to: end, by: h).compactMap { start in
+            let range = start..<min(start + w, count)
+            if layout == .consecutive && range.count <= minimum { return nil }
+            return range
+        }
+    }
+
+    /// Runs `model` on each window of `samples` on its own and stacks the rows of every output.
+    func analyze(_ samples: [Float], model: AudioEmbeddingModel, layers: Set<String>) throws -> ModelOutput {
+        let sampleRate = model.descriptor.sampleRate
+        let w = windowSamples(sampleRate: sampleRate)
+        var embeddings: [String: [Matrix<Float>]] = [:]
+        var logits: [Matrix<Float>] = [], probabilities: [Matrix<Float>] = []
+        var starts: [Int] = []
+        for range in windows(count: samples.count, sampleRate: sampleRate) {
+            var window = Array(samples[range])
+            if window.count < w { window += [Float](repeating: 0, count: w - window.count) }
+            let output = try model.analyze(samples: window, layers: layers, windowHop: nil)
+            for (layer, m) in output.embeddings { embeddings[layer, default: []].append(m) }
+            if let l = output.logits { logits.append(l) }
+            if let p = output.probabilities { probabilities.append(p) }
+            // Window starts are in front-end frames (samples / frame hop for a waveform model's 1).
+            starts += output.windowStarts.map { $0 + range.lowerBound / max(1, model.descriptor.frameHop) }
+        }
+        func stack(_ parts: [Matrix<Float>]) -> Matrix<Float>? {
+            guard let first = parts.first else { return nil }
+            return Matrix(rows: parts.reduce(0) { $0 + $1.rows }, columns: first.columns, values: parts.flatMap(\.values))
+        }
+        return ModelOutput(embeddings: embeddings.compactMapValues(stack), logits: stack(logits),
+                           probabilities: stack(probabilities), windowStarts: starts)
+    }
+}
