@@ -95,6 +95,10 @@ public struct ModelSpec: Sendable {
     public var weights: WeightsOrigin
     /// Windows per forward pass (bounds activation memory).
     public var batchSize: Int
+    /// How the network frames a file itself, for a network that overrides
+    /// ``AudioNetwork/windows(of:spec:frontEnd:hop:)`` (shown by `fad models list`); nil when
+    /// `windows` says it all.
+    public var framing: String? = nil
 
     public init(id: String, sampleRate: Int, channels: Int = 1, input: ModelInput, windows: WindowPolicy,
                 layers: [LayerDescriptor], defaultLayer: String, labels: LabelSource = .none,

@@ -27,12 +27,22 @@ struct Models: ParsableCommand {
         static func weights(_ spec: ModelSpec) -> String {
             let official = spec.officialImport
             switch ModelCatalog.availability(of: spec.id) {
-            case .embedded(let file): return "shipped, embedded in this fad binary (Models/\(file))"
+            case .embedded(let file): return "embedded   in this fad binary (shipped: Models/\(file))"
             case .installed(let url):
-                guard let official else { return "shipped, overridden by \(url.path)" }
-                return "imported from \(official.checkpoint.file) \(official.checkpoint.url): \(url.path)"
+                guard let official else { return "installed  \(url.path) (in place of the shipped weights)" }
+                return "installed  \(url.path) (imported from \(official.checkpoint.file) \(official.checkpoint.url))"
             case .notInstalled(let hint): return "not installed: \(hint)"
             }
+        }
+
+        /// A window's length in input steps, as `fad models list` shows it.
+        static func length(_ spec: ModelSpec, unit: String) -> String {
+            let steps: Int
+            switch spec.windows {
+            case .sliding(let length, _): steps = length
+            case .wholeClip(let length, _): steps = length
+            }
+            return String(format: "%d %@ (%.2f s)", steps, unit, Double(steps * spec.inputHop) / Double(spec.sampleRate))
         }
 
         /// Input, windows, layers and labels, one line each.
@@ -49,13 +59,14 @@ struct Models: ParsableCommand {
                 unit = "samples"
             }
             func seconds(_ steps: Int) -> String { String(format: "%.2f s", Double(steps * spec.inputHop) / Double(spec.sampleRate)) }
-            let windows: String
+            var windows: String
             switch spec.windows {
             case .sliding(let length, let hop):
-                windows = "\(length) \(unit) (\(seconds(length))) every \(hop) (--window-hop replaces the hop)"
+                windows = "\(length) \(unit) (\(seconds(length))) every \(hop) (--hop replaces it)"
             case .wholeClip(let length, let minimum):
-                windows = "the whole clip in one pass (at least \(minimum) \(unit)); with --window-hop, \(length) \(unit) (\(seconds(length)))"
+                windows = "the whole clip in one pass (at least \(minimum) \(unit)); with --hop, \(length) \(unit) (\(seconds(length)))"
             }
+            if let framing = spec.framing { windows = "\(Self.length(spec, unit: unit)); \(framing)" }
             var layers = spec.layers.map { "\($0.name) (\($0.dimension))" }
             let labelCount: Int
             switch spec.labels {

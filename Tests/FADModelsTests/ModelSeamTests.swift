@@ -47,8 +47,16 @@ final class ModelSeamTests: XCTestCase {
                 XCTAssertEqual(earlier.tensors, tensors, "\(spec.id): import name \(official.name) reused for other tensors")
             }
             byName[official.name] = (official.checkpoint, tensors)
-            if case .sha256Prefix(let hex) = official.checkpoint.digest {
-                XCTAssertTrue(official.checkpoint.file.contains(hex), "\(spec.id): torch.hub puts the prefix in the file name")
+            func isHex(_ text: String, count: ClosedRange<Int>) -> Bool {
+                count.contains(text.count) && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+            }
+            switch official.checkpoint.digest {
+            case .sha256Prefix(let hex)?:
+                XCTAssertTrue(isHex(hex, count: 8...63), "\(spec.id): \(hex)")
+                XCTAssertTrue(official.checkpoint.file.contains("-\(hex)."), "\(spec.id): torch.hub puts the prefix in the file name")
+            case .sha256(let hex)?: XCTAssertTrue(isHex(hex, count: 64...64), "\(spec.id): \(hex)")
+            case .md5(let hex)?: XCTAssertTrue(isHex(hex, count: 32...32), "\(spec.id): \(hex)")
+            case nil: break
             }
         }
         XCTAssertGreaterThan(imported, 0)

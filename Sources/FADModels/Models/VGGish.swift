@@ -160,13 +160,17 @@ extension VGGish: AudioNetwork {
     /// `vggish` (fadtk framing) and `vggish-google`, both from the one import "vggish": 16 kHz,
     /// one 128-d embedding per 0.96 s example (96 frames of 10 ms).
     public static let specs: [ModelSpec] = Framing.allCases.map { framing in
-        ModelSpec(id: framing.modelID, sampleRate: sampleRate, input: .logMel(.vggish),
+        var spec = ModelSpec(id: framing.modelID, sampleRate: sampleRate, input: .logMel(.vggish),
                   // fadtk: consecutive examples (a hop replaces 96); Google: one example per
                   // 1 s window every 0.5 s (50 frames), its own fixed framing.
                   windows: .sliding(length: exampleFrames, hop: framing == .fadtk ? exampleFrames : 50),
                   layers: [LayerDescriptor(name: "embedding", dimension: embeddingSize)], defaultLayer: "embedding",
                   // ~1.6 MB of activations per example.
                   weights: .imported(officialCheckpoint, importSpec), batchSize: 64)
+        spec.framing = framing == .fadtk
+            ? "fadtk: the clip (zero-padded to 1 s) as consecutive 96-frame examples; --hop replaces 96"
+            : "Google: peak-normalised 1 s windows every 0.5 s, one example each; the hop is fixed"
+        return spec
     }
 
     public init(spec: ModelSpec, weights: ModelWeights) throws {
