@@ -84,19 +84,34 @@ enum FAD {
             DispatchQueue.global().async(group: group) { box.data = pipe.fileHandleForReading.readDataToEndOfFile() }
         }
         var timedOut = false
-        if let timeout {
-            if exited.wait(timeout: .now() + timeout) == .timedOut {
-                timedOut = true
-                process.terminate()
-                _ = exited.wait(timeout: .now() + 5)
-                if process.isRunning { kill(process.processIdentifier, SIGKILL); exited.wait() }
+        let started = DispatchTime.now()
+        // Foundation's Process learns of the exit from SIGCHLD; under load it has been seen to
+        // miss it (a zombie child and a test waiting forever), so every second the child is
+        // also polled with waitpid, and reaped here if Foundation has not.
+        var reapedStatus: Int32?
+        while exited.wait(timeout: .now() + 1) == .timedOut {
+            var status: Int32 = 0
+            if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
+                reapedStatus = status
+                break
             }
-        } else {
-            exited.wait()
+            if let timeout, DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds > UInt64(timeout * 1e9) {
+                timedOut = true
+                kill(process.processIdentifier, SIGKILL)
+            }
         }
         group.wait()
-        return FADRun(status: process.terminationStatus, stdout: String(decoding: outBox.data, as: UTF8.self),
+        let status: Int32, normal: Bool
+        if let reapedStatus {
+            // wait(2)'s encoding: low 7 bits the signal (0 for a normal exit), next byte the code.
+            normal = reapedStatus & 0x7f == 0
+            status = normal ? (reapedStatus >> 8) & 0xff : reapedStatus & 0x7f
+        } else {
+            status = process.terminationStatus
+            normal = process.terminationReason == .exit
+        }
+        return FADRun(status: status, stdout: String(decoding: outBox.data, as: UTF8.self),
                       stderr: String(decoding: errBox.data, as: UTF8.self),
-                      exitedNormally: process.terminationReason == .exit, timedOut: timedOut)
+                      exitedNormally: normal, timedOut: timedOut)
     }
 }
