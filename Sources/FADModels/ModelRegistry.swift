@@ -4,6 +4,7 @@ public enum ModelRegistry {
     /// declares the ids it serves (``AudioNetwork/specs``).
     static let networks: [any AudioNetwork.Type] = [
         PANNsCNN14.self,
+        EnCodec.self,
     ]
 
     /// The spec of every id served through ``networks``.
