@@ -38,7 +38,9 @@ public final class EmbeddingExtractor: Sendable {
         self.windowHop = windowHop
         self.cache = cache
         self.threads = max(1, threads)
-        self.loader = AudioLoader(targetSampleRate: model.descriptor.sampleRate, quality: resampler)
+        // Stereo models (encodec-48k) read two channels; every other model the channel mean.
+        self.loader = AudioLoader(targetSampleRate: model.descriptor.sampleRate, quality: resampler,
+                                  channels: model.descriptor.channels == 2 ? 2 : 1)
     }
 
     /// What, besides a file's content, determines its embeddings (the cache key's other half).

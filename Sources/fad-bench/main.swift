@@ -6,6 +6,7 @@ import Foundation
 let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
     "audio": runAudioBenchmarks,
     "conv3x3": runConv3x3Benchmarks,
+    "encodec": runEnCodecBenchmarks,
     "layers": runLayerBenchmarks,
     "metrics": runMetricsBenchmarks,
     "models": runModelBenchmarks,
