@@ -29,7 +29,7 @@ struct Models: ParsableCommand {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Convert an official PyTorch checkpoint to fad's safetensors in your model folder.",
-            discussion: "vggish: torchvggish's vggish-10086976.pth; panns-cnn14: Cnn14_mAP=0.431.pth; panns-cnn14-16k: Cnn14_16k_mAP=0.438.pth.")
+            discussion: "vggish: torchvggish's vggish-10086976.pth; panns-cnn14: Cnn14_mAP=0.431.pth; panns-cnn14-16k: Cnn14_16k_mAP=0.438.pth; encodec-24k: encodec_24khz-d7cc33bc.th; encodec-48k: encodec_48khz-7e698e3e.th.")
 
         @Argument(help: ArgumentHelp("Model to import: \(TorchModels.names.joined(separator: ", ")).", valueName: "name"))
         var name: String
