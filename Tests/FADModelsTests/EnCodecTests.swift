@@ -45,13 +45,14 @@ final class EnCodecTests: XCTestCase {
         XCTAssertLessThan(error, 1e-4)
     }
 
-    /// Streaming in chunks (here of 40 frames, 0.53 s, with the LSTM state carried) gives the
+    /// Streaming in chunks (of 7 frames, shorter than the context, and the default 750, with the
+    /// LSTM state carried) gives the
     /// whole-file latent: the same tolerance as one pass, and 1e-5 against fad's own one pass.
     func testStreamed24kMatchesEncodec() throws {
         let wave = try Fixtures.npy("encodec/music_24k.npy").floats
         let reference = try Fixtures.npy("encodec/music_24k_latent.npy").floats
         let whole = try Self.model(.khz24).encode(FADNN.Tensor(shape: [1, wave.count, 1], values: wave)).values
-        for chunk in [40, 7, 750] {
+        for chunk in [7, 750] {
             let model = try Self.networkModel(.khz24, batchSize: chunk)
             let output = try model.analyze(samples: wave, layers: ["latent"], windowHop: nil)
             let latent = try XCTUnwrap(output.embeddings["latent"])
