@@ -90,6 +90,13 @@ final class EnCodecTests: XCTestCase {
         XCTAssertThrowsError(try model.analyze(samples: wave, layers: ["latent"], windowHop: 160))
         let stereo = try Self.networkModel(.khz48)
         XCTAssertThrowsError(try stereo.analyze(samples: [0.1, 0.2, 0.3], layers: ["latent"], windowHop: nil))
+        // A last segment of one sample (47,521 samples: segments of 47,521 and 1): reflect
+        // padding on inputs shorter than the padding, as EnCodec's pad1d allows.
+        let music = try Fixtures.npy("encodec/music_48k.npy").floats
+        let tail = try stereo.analyze(samples: Array(music.prefix(2 * 47_521)), layers: ["latent"], windowHop: nil)
+        XCTAssertEqual(tail.windowStarts.count, 149 + 1)
+        XCTAssertEqual(tail.windowStarts.last, 47_520)
+        XCTAssertTrue(tail.embeddings["latent"]!.values.allSatisfy(\.isFinite))
     }
 
     /// The official state dicts hold the decoder and the quantiser too: accepted and dropped;
