@@ -44,9 +44,15 @@ public struct ModelWindows: Sendable {
     public var starts: [Int]
     /// The windows `starts[range]` as one input batch.
     public var batch: @Sendable (Range<Int>) -> FADNN.Tensor
+    /// For a network whose windows are the frames of a sequence it computes as a stream, with
+    /// state carried from one batch to the next (EnCodec's LSTM): the outputs of the windows
+    /// `starts[range]`, asked for in order; the runner then does not call `forward`. Nil for
+    /// independent windows.
+    public var outputs: (@Sendable (Range<Int>) throws -> NetworkOutput)?
 
-    public init(starts: [Int], batch: @escaping @Sendable (Range<Int>) -> FADNN.Tensor) {
-        self.starts = starts; self.batch = batch
+    public init(starts: [Int], batch: @escaping @Sendable (Range<Int>) -> FADNN.Tensor,
+                outputs: (@Sendable (Range<Int>) throws -> NetworkOutput)? = nil) {
+        self.starts = starts; self.batch = batch; self.outputs = outputs
     }
 
     /// Windows of `length` rows of `input` ([steps, width]) starting at `starts`, zero-padded
@@ -215,7 +221,8 @@ public final class NetworkModel<Network: AudioNetwork>: AudioEmbeddingModel {
         var first = 0
         while first < n {
             let count = min(spec.batchSize, n - first)
-            let out = try network.forward(windows.batch(first ..< first + count), layers: layers)
+            let range = first ..< first + count
+            let out = try windows.outputs?(range) ?? network.forward(windows.batch(range), layers: layers)
             for layer in layers {
                 guard let tensor = out.layers[layer] else {
                     throw ModelError(path: spec.id, kind: .invalidInput, reason: "the network produced no \(layer) output")

@@ -11,6 +11,7 @@ public enum ModelRegistry {
         PANNsWavegramLogmelCNN14.self,
         CLAP.self,
         PaSST.self,
+        EnCodec.self,
     ]
 
     /// The spec of every id, in ``networks`` order.

@@ -2,7 +2,7 @@ import COpenBLAS
 import Foundation
 
 /// A unidirectional, multi-layer LSTM over channels-last sequences [N, T, input] -> [N, T, hidden]
-/// (PyTorch's `nn.LSTM(input, hidden, num_layers)` from zero initial states, returning the last
+/// (PyTorch's `nn.LSTM(input, hidden, num_layers)` from zero initial states or a carried `State`, returning the last
 /// layer's hidden states at every step; PyTorch's own layout is [T, N, C]).
 ///
 /// Per layer, with PyTorch's gate order i, f, g, o in the rows of `weight_ih` [4H, in] and
@@ -106,44 +106,77 @@ public struct LSTM: Sendable {
 
     /// [N, T, inputSize] -> [N, T, hiddenSize].
     public func callAsFunction(_ input: Tensor) -> Tensor {
+        var state: State?
+        return self(input, state: &state)
+    }
+
+    /// Every layer's hidden and cell state after the last step, each [N, hidden] row-major: what
+    /// a sequence cut into consecutive chunks carries from one chunk to the next, so that the
+    /// chunks together give exactly the outputs of the whole sequence (PyTorch's `(h_n, c_n)`).
+    public struct State: Sendable {
+        public var hidden: [[Float]]
+        public var cell: [[Float]]
+    }
+
+    /// [N, T, inputSize] -> [N, T, hiddenSize], starting from `state` (zeros when nil) and
+    /// leaving the final state in it.
+    public func callAsFunction(_ input: Tensor, state: inout State?) -> Tensor {
         precondition(input.rank == 3 && input.shape[2] == inputSize,
                      "LSTM: expected [N, T, \(inputSize)], got \(input.shape)")
+        let n = input.shape[0]
+        if let state {
+            precondition(state.hidden.count == layers.count && state.hidden.allSatisfy { $0.count == n * hiddenSize }
+                         && state.cell.count == layers.count && state.cell.allSatisfy { $0.count == n * hiddenSize },
+                         "LSTM: a state for another batch size or layer count")
+        }
+        var next = State(hidden: [], cell: [])
         var x = input
-        for layer in layers { x = run(layer, x) }
+        for (l, layer) in layers.enumerated() {
+            var hidden = state?.hidden[l] ?? [Float](repeating: 0, count: n * layer.hiddenSize)
+            var cell = state?.cell[l] ?? [Float](repeating: 0, count: n * layer.hiddenSize)
+            x = run(layer, x, hidden: &hidden, cell: &cell)
+            next.hidden.append(hidden); next.cell.append(cell)
+        }
+        state = next
         return x
     }
 
     /// Hidden units per tile of a recurrent step.
     static let unitsPerTile = 64
 
-    private func run(_ layer: Layer, _ input: Tensor) -> Tensor {
+    /// One layer from `hidden` and `cell` [N, H], which it leaves holding the final state.
+    private func run(_ layer: Layer, _ input: Tensor, hidden initial: inout [Float], cell: inout [Float]) -> Tensor {
         BLAS.makeSerial()
         let n = input.shape[0], t = input.shape[1], h = layer.hiddenSize, g = 4 * h
         var output = Tensor(shape: [n, t, h])
         guard n > 0, t > 0 else { return output }
         var gates = [Float](repeating: 0, count: n * t * g)
-        var cell = [Float](repeating: 0, count: n * h)
         input.values.withUnsafeBufferPointer { x in
         layer.inputWeights.withUnsafeBufferPointer { wih in
         layer.recurrentWeights.withUnsafeBufferPointer { whh in
         layer.bias.withUnsafeBufferPointer { bias in
         gates.withUnsafeMutableBufferPointer { gatesBuffer in
         cell.withUnsafeMutableBufferPointer { c in
+        initial.withUnsafeBufferPointer { h0 in
         output.values.withUnsafeMutableBufferPointer { out in
             let gp = gatesBuffer.baseAddress!, y = out.baseAddress!, w = whh.baseAddress!
+            // Whether h_0 is all zeros (a fresh sequence): then step 0 has no recurrent term.
+            let fresh = !h0.contains { $0 != 0 }
             BLAS.parallelSgemm(m: n * t, n: g, k: layer.inputSize, a: x.baseAddress!, lda: layer.inputSize,
                                b: wih.baseAddress!, ldb: g, c: gp, ldc: g)
             for step in 0..<t {
                 BLAS.forEachTile(count: h, tile: Self.unitsPerTile) { units, _ in
                     let firstRow = 4 * units.lowerBound, rows = 4 * units.count
-                    if step > 0 {
+                    if step > 0 || !fresh {
                         // gates[item, step, rows] += h_{t-1}[item] W_hh[rows]^T; h_{t-1} of item
-                        // `item` is out[item, step - 1, :].
+                        // `item` is out[item, step - 1, :] (h_0[item] at step 0).
+                        let previous = step > 0 ? UnsafePointer(y + (step - 1) * h) : h0.baseAddress!
+                        let stride = step > 0 ? t * h : h
                         if n == 1 {
                             cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(rows), blasint(h), 1, w + firstRow * h, blasint(h),
-                                        y + (step - 1) * h, 1, 1, gp + step * g + firstRow, 1)
+                                        previous, 1, 1, gp + step * g + firstRow, 1)
                         } else {
-                            BLAS.sgemm(m: n, n: rows, k: h, a: y + (step - 1) * h, lda: t * h, b: w + firstRow * h, ldb: h,
+                            BLAS.sgemm(m: n, n: rows, k: h, a: previous, lda: stride, b: w + firstRow * h, ldb: h,
                                        transposeB: true, c: gp + step * g + firstRow, ldc: t * g, beta: 1)
                         }
                     }
@@ -163,7 +196,12 @@ public struct LSTM: Sendable {
                     }
                 }
             }
-        }}}}}}}
+        }}}}}}}}
+        // The last step's hidden state of each item.
+        for item in 0..<n {
+            initial.replaceSubrange(item * h ..< (item + 1) * h,
+                                    with: output.values[((item * t) + t - 1) * h ..< (item * t + t) * h])
+        }
         return output
     }
 }

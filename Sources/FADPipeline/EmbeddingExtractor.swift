@@ -39,6 +39,11 @@ public final class EmbeddingExtractor: Sendable {
         for layer in layers where !(ClassifierLayers.layers.contains(layer) && !model.descriptor.labels.isEmpty) {
             _ = try model.descriptor.layer(layer)
         }
+        if clipWindowing != nil && model.descriptor.channels != 1 {
+            // The toolkits' windows are cut from mono samples; interleaved channels would be cut apart.
+            throw ModelError(path: model.descriptor.name, kind: .invalidInput,
+                             reason: "a toolkit preset's windows need a mono model; this one reads \(model.descriptor.channels) channels")
+        }
         self.model = model
         self.layers = layers
         self.windowHop = windowHop
@@ -46,7 +51,9 @@ public final class EmbeddingExtractor: Sendable {
         self.threads = max(1, threads)
         self.normalization = normalization
         self.clipWindowing = clipWindowing
-        self.loader = AudioLoader(targetSampleRate: model.descriptor.sampleRate, quality: resampler)
+        // Stereo models (encodec-48k) read two channels; every other model the channel mean.
+        self.loader = AudioLoader(targetSampleRate: model.descriptor.sampleRate, quality: resampler,
+                                  channels: model.descriptor.channels == 2 ? 2 : 1)
     }
 
     /// What, besides a file's content, determines its embeddings (the cache key's other half).

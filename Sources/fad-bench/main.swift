@@ -7,6 +7,7 @@ let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
     "audio": runAudioBenchmarks,
     "clap": runCLAPBenchmarks,
     "conv3x3": runConv3x3Benchmarks,
+    "encodec": runEnCodecBenchmarks,
     "layers": runLayerBenchmarks,
     "metrics": runMetricsBenchmarks,
     "models": runModelBenchmarks,
