@@ -87,12 +87,17 @@ public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertibl
         var embeddings: [String: [Matrix<Float>]] = [:]
         var logits: [Matrix<Float>] = [], probabilities: [Matrix<Float>] = []
         var starts: [Int] = []
+        // A model whose own window spans the toolkit's (CLAP and PaSST: 10 s) sees each cut as
+        // one window: at its default hop it would cut the cut again (CLAP's default is fadtk's
+        // 1 s hop, which would give ten zero-padded windows per cut instead of one).
+        let modelWindowSamples = model.descriptor.windowFrames * max(1, model.descriptor.frameHop)
+        let hop: Int? = modelWindowSamples >= w ? model.descriptor.windowFrames : nil
         for range in windows(count: samples.count, sampleRate: sampleRate) {
             var window = Array(samples[range])
             if window.count < w && pads(count: window.count, windowSamples: w) {
                 window += [Float](repeating: 0, count: w - window.count)
             }
-            let output = try model.analyze(samples: window, layers: layers, windowHop: nil)
+            let output = try model.analyze(samples: window, layers: layers, windowHop: hop)
             for (layer, m) in output.embeddings {
                 embeddings[layer, default: []].append(float16Embeddings == true ? m.roundedToFloat16() : m)
             }
