@@ -6,9 +6,9 @@ import Foundation
 ///
 /// | preset | toolkit code | model | windows | audio | metric |
 /// |---|---|---|---|---|---|
-/// | `fadtk` | microsoft/fadtk `CLAPLaionModel` | `clap-laion-music` | 10 s from every 1 s, zero-padded | int16 round trip | FAD |
-/// | `audiocraft` | audiocraft `metrics/kld.py` | `passt` | consecutive 10 s, last kept if > 0.15 s | as decoded | KL(ref ‖ gen), softmax per segment, mean over segment pairs, ε = 1e-6 on gen |
-/// | `stable-audio-metrics` | stable-audio-metrics `src/passt_kld.py` | `passt` | 10 s at 5 s hop below n - 5 s, zero-padded | peak -1 dB | KL(gen ‖ ref) of softmax(mean of window logits), ε = 1e-6 on ref |
+/// | `fadtk` | microsoft/fadtk `CLAPLaionModel` | `clap-laion-music` | 10 s from every 1 s, zero-padded; embeddings stored as float16 | int16 round trip | FAD |
+/// | `audiocraft` | audiocraft `metrics/kld.py` | `passt` | consecutive 10 s, unpadded, last kept if > 0.15 s | as decoded | KL(ref ‖ gen), softmax per segment, mean over segment pairs, ε = 1e-6 on gen |
+/// | `stable-audio-metrics` | stable-audio-metrics `src/passt_kld.py` | `passt` | 10 s at 5 s hop below n - 5 s, zero-padded if > 1.5 s | peak -1 dB | KL(gen ‖ ref) of softmax(mean of window logits), ε = 1e-6 on ref |
 /// | `av-benchmark` | hkchengrex/av-benchmark `extract.py` | `passt` layer `embedding` | the first 10 s, zero-padded | as decoded | FD |
 public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
     case fadtk
@@ -39,7 +39,7 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
     /// How the toolkit cuts clips into windows.
     public var windowing: ClipWindowing? {
         switch self {
-        case .fadtk: return ClipWindowing(layout: .everyHop, windowSeconds: 10, hopSeconds: 1)
+        case .fadtk: return ClipWindowing(layout: .everyHop, windowSeconds: 10, hopSeconds: 1, float16Embeddings: true)
         case .audiocraft: return ClipWindowing(layout: .consecutive, windowSeconds: 10, hopSeconds: 10, minimumSeconds: 0.15)
         case .stableAudioMetrics: return ClipWindowing(layout: .stableAudioMetrics, windowSeconds: 10, hopSeconds: 5)
         case .avBenchmark: return ClipWindowing(layout: .first, windowSeconds: 10, hopSeconds: 10)

@@ -4,18 +4,23 @@ import Foundation
 
 /// How a toolkit cuts a clip into the fixed-length windows its model sees, when that differs
 /// from the model's own sliding windows: each window is cut from the samples, zero-padded to
-/// `windowSeconds`, and run through the model on its own, and the rows of all windows are
-/// stacked in order. Starts, for a clip of n samples, window w and hop h samples:
+/// `windowSeconds` where the toolkit pads it, and run through the model on its own, and the rows
+/// of all windows are stacked in order. Starts, for a clip of n samples, window w and hop h samples:
 ///
 /// - `everyHop` (fadtk `CLAPLaionModel`): `range(0, n, h)`, every window zero-padded.
-/// - `stableAudioMetrics` (`return_probabilities`): `range(0, max(h, n - h), h)`, zero-padded.
+/// - `stableAudioMetrics` (`return_probabilities`): `range(0, max(h, n - h), h)`; a short window
+///   is zero-padded only when longer than 15 % of w (`int(w * 0.15)` samples), else fed as it is.
 /// - `consecutive` (audiocraft `PasstKLDivergenceMetric._process_audio`): `torch.split(wav, w)`,
-///   keeping segments longer than `minimumSeconds` (0.15 s).
+///   keeping segments longer than `minimumSeconds` (0.15 s), fed unpadded ("we don't pad ... as
+///   this otherwise affects the KLD computation").
 /// - `first` (av-benchmark `extract.py`): the first window only, `wav[..., :w]` or zero-padded.
 ///
-/// Where the toolkit feeds a short last window unpadded (audiocraft's last segment;
-/// stable-audio-metrics' window when the whole clip is at most 15 % of a window), fad pads it:
-/// the models take fixed-length windows.
+/// An unpadded window goes to the model as it is (PaSST runs any length from 4801 samples with
+/// its positional embeddings cut to the frames present, as hear21passt does).
+///
+/// `float16Embeddings` rounds every embedding value to IEEE half precision, as fadtk stores its
+/// embeddings (`ModelLoader.get_embedding`: `embd.astype(np.float16)`), so statistics are
+/// computed from the values fadtk computes them from.
 public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertible {
     public enum Layout: String, Sendable, Hashable, Codable {
         case everyHop = "every-hop"
@@ -29,13 +34,28 @@ public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertibl
     public var hopSeconds: Double
     /// Segments of at most this length are dropped (`consecutive` only).
     public var minimumSeconds: Double
+    /// Round embeddings to Float16 (fadtk's stored embeddings); nil means no.
+    public var float16Embeddings: Bool?
 
-    public init(layout: Layout, windowSeconds: Double, hopSeconds: Double, minimumSeconds: Double = 0) {
+    public init(layout: Layout, windowSeconds: Double, hopSeconds: Double, minimumSeconds: Double = 0,
+                float16Embeddings: Bool = false) {
         self.layout = layout; self.windowSeconds = windowSeconds; self.hopSeconds = hopSeconds; self.minimumSeconds = minimumSeconds
+        self.float16Embeddings = float16Embeddings ? true : nil
     }
 
     public var description: String {
         "\(layout.rawValue) \(windowSeconds)s/\(hopSeconds)s" + (minimumSeconds > 0 ? " >\(minimumSeconds)s" : "")
+            + (float16Embeddings == true ? " float16" : "")
+    }
+
+    /// Whether a window of `count` samples (shorter than the window length `w`) is zero-padded
+    /// to `w` before the model sees it, as the toolkit does.
+    public func pads(count: Int, windowSamples w: Int) -> Bool {
+        switch layout {
+        case .everyHop, .first: return true
+        case .consecutive: return false
+        case .stableAudioMetrics: return count > Int(Double(w) * 0.15)
+        }
     }
 
     /// Window length in samples (`int(window_size * SAMPLING_RATE)` as the toolkits write it).
@@ -67,11 +87,20 @@ public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertibl
         var embeddings: [String: [Matrix<Float>]] = [:]
         var logits: [Matrix<Float>] = [], probabilities: [Matrix<Float>] = []
         var starts: [Int] = []
+        // A model whose own window spans the toolkit's (CLAP and PaSST: 10 s) sees each cut as
+        // one window: at its default hop it would cut the cut again (CLAP's default is fadtk's
+        // 1 s hop, which would give ten zero-padded windows per cut instead of one).
+        let modelWindowSamples = model.descriptor.windowFrames * max(1, model.descriptor.frameHop)
+        let hop: Int? = modelWindowSamples >= w ? model.descriptor.windowFrames : nil
         for range in windows(count: samples.count, sampleRate: sampleRate) {
             var window = Array(samples[range])
-            if window.count < w { window += [Float](repeating: 0, count: w - window.count) }
-            let output = try model.analyze(samples: window, layers: layers, windowHop: nil)
-            for (layer, m) in output.embeddings { embeddings[layer, default: []].append(m) }
+            if window.count < w && pads(count: window.count, windowSamples: w) {
+                window += [Float](repeating: 0, count: w - window.count)
+            }
+            let output = try model.analyze(samples: window, layers: layers, windowHop: hop)
+            for (layer, m) in output.embeddings {
+                embeddings[layer, default: []].append(float16Embeddings == true ? m.roundedToFloat16() : m)
+            }
             if let l = output.logits { logits.append(l) }
             if let p = output.probabilities { probabilities.append(p) }
             // Window starts are in front-end frames (samples / frame hop for a waveform model's 1).
@@ -83,5 +112,12 @@ public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertibl
         }
         return ModelOutput(embeddings: embeddings.compactMapValues(stack), logits: stack(logits),
                            probabilities: stack(probabilities), windowStarts: starts)
+    }
+}
+
+extension Matrix where Scalar == Float {
+    /// Every value rounded to the nearest IEEE half (ties to even), as numpy's `astype(np.float16)`.
+    func roundedToFloat16() -> Matrix<Float> {
+        Matrix(rows: rows, columns: columns, values: values.map { Float(Float16($0)) })
     }
 }
