@@ -220,6 +220,7 @@ public struct Evaluator: Sendable {
                               layer: session.layer, windows: windowing?.layout.rawValue ?? "model", windowSeconds: window,
                               hopSeconds: hop, audioNormalization: options.audioNormalization.description,
                               klPreset: preset.klPreset, klAggregation: preset.klPreset?.aggregation,
-                              klDirection: preset.klPreset?.direction, metrics: preset.metrics.map(\.rawValue).sorted())
+                              klDirection: preset.klPreset?.direction, metrics: preset.metrics.map(\.rawValue).sorted(),
+                              float16Embeddings: windowing?.float16Embeddings ?? false)
     }
 }

@@ -26,12 +26,16 @@ public struct PresetSettings: Codable, Sendable, Equatable {
     public var klDirection: KLDirection?
     /// The metrics the preset reports.
     public var metrics: [String]
+    /// Whether embeddings are rounded to float16 before the statistics (fadtk stores them so).
+    public var float16Embeddings: Bool = false
 
     public init(name: String, toolkit: String, presetModel: String, model: String, layer: String?, windows: String,
                 windowSeconds: Double?, hopSeconds: Double?, audioNormalization: String,
-                klPreset: KLPreset?, klAggregation: KLAggregation?, klDirection: KLDirection?, metrics: [String]) {
+                klPreset: KLPreset?, klAggregation: KLAggregation?, klDirection: KLDirection?, metrics: [String],
+                float16Embeddings: Bool = false) {
         self.name = name; self.toolkit = toolkit; self.presetModel = presetModel; self.model = model; self.layer = layer; self.windows = windows
         self.windowSeconds = windowSeconds; self.hopSeconds = hopSeconds; self.audioNormalization = audioNormalization
         self.klPreset = klPreset; self.klAggregation = klAggregation; self.klDirection = klDirection; self.metrics = metrics
+        self.float16Embeddings = float16Embeddings
     }
 }
