@@ -50,8 +50,9 @@ public struct AttentionBias: Sendable {
 /// The projections are one GEMM each for the whole batch (q, k and v packed into one [D, 3D]
 /// matrix at load). Each (item, head, block of up to 128 queries) is one task: a GEMM for the
 /// logits (read in place from the packed projections with strides, no reshuffling), biases, a
-/// row softmax, and a GEMM into the head's columns of the output. Tasks depend on shapes only, so
-/// results do not depend on the worker count; scratch is bounded by 128 x Lk per worker.
+/// row softmax (`exponentiateRow`; the division by the row sums is applied to the output rows), and
+/// a GEMM into the head's columns of the output. Tasks depend on shapes only, so
+/// results do not depend on the worker count; scratch is bounded by 128 x (Lk + 1) per worker.
 public struct MultiHeadAttention: Sendable {
     public let embedDimension: Int
     public let heads: Int
@@ -122,7 +123,7 @@ public struct MultiHeadAttention: Sendable {
         let blocks = (l + Self.queryBlock - 1) / Self.queryBlock
         let tasks = n * heads * blocks
         let workers = max(1, min(BLAS.threads, tasks))
-        var scratch = [Float](repeating: 0, count: workers * Self.queryBlock * l)
+        var scratch = [Float](repeating: 0, count: workers * Self.queryBlock * (l + 1))
         let scale = scale, heads = heads
         qkv.values.withUnsafeBufferPointer { qkvBuffer in
         attended.withUnsafeMutableBufferPointer { attendedBuffer in
@@ -132,7 +133,7 @@ public struct MultiHeadAttention: Sendable {
                 let task = range.lowerBound
                 let item = task / (heads * blocks), head = (task / blocks) % heads, block = task % blocks
                 let first = block * Self.queryBlock, rows = min(Self.queryBlock, l - first)
-                let s = scratchBuffer.baseAddress! + worker * Self.queryBlock * l
+                let s = scratchBuffer.baseAddress! + worker * Self.queryBlock * (l + 1)
                 let itemBase = p + item * l * 3 * d
                 BLAS.sgemm(m: rows, n: l, k: dh, a: itemBase + first * 3 * d + head * dh, lda: 3 * d,
                            b: itemBase + d + head * dh, ldb: 3 * d, transposeB: true, c: s, ldc: l, alpha: scale)
@@ -143,18 +144,17 @@ public struct MultiHeadAttention: Sendable {
                         for i in 0..<(rows * l) { s[i] += src[i] }
                     }
                 }
-                for r in 0..<rows {
-                    let row = s + r * l
-                    var top = -Float.infinity
-                    for j in 0..<l { top = max(top, row[j]) }
-                    var sum: Float = 0
-                    for j in 0..<l { row[j] = fastExp(row[j] - top) }
-                    for j in 0..<l { sum += row[j] }
-                    let inverse = 1 / sum
-                    for j in 0..<l { row[j] *= inverse }
-                }
+                // Unnormalised exponentials; each output row is divided by its sum after the
+                // product with v (dh values per row instead of Lk).
+                let inverses = s + Self.queryBlock * l
+                for r in 0..<rows { inverses[r] = 1 / exponentiateRow(s + r * l, count: l) }
+                let out = o + (item * l + first) * d + head * dh
                 BLAS.sgemm(m: rows, n: dh, k: l, a: s, lda: l, b: itemBase + 2 * d + head * dh, ldb: 3 * d,
-                           c: o + (item * l + first) * d + head * dh, ldc: d)
+                           c: out, ldc: d)
+                for r in 0..<rows {
+                    let inverse = inverses[r], row = out + r * d
+                    for j in 0..<dh { row[j] *= inverse }
+                }
             }
         }}}
         return outputProjection(Tensor(shape: [n * l, d], values: attended)).reshaped([n, l, d])
