@@ -62,10 +62,15 @@ struct Winograd3x3: Sendable {
         min(512, max(64, (1 << 20) / (16 * (cin + cout))))
     }
 
-    /// The convolution of NHWC `x` [n, h, w, cin] into `out` [n, oh, ow, cout] (stride 1, kernel 3,
-    /// `padTop`/`padLeft` zeros before), then `epilogue` over each chunk's contiguous output rows.
+    /// The convolution of NHWC `x` [n, h, w, cin] (stride 1, kernel 3, `padTop`/`padLeft` zeros
+    /// before), chunk by chunk: each chunk's whole output rows are written contiguously, then
+    /// `finish(rows, firstRow, rowCount)` runs over them (`firstRow` indexes the n * oh output rows;
+    /// a chunk starts at an even row of an item). With `out` ([n, oh, ow, cout]) the rows are
+    /// written in place; without, into a per-worker scratch that `finish` must consume (a fused
+    /// pooling: the full feature map never exists, and the rows are read back while in cache).
     func run(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, oh: Int, ow: Int, padTop: Int, padLeft: Int,
-             into out: UnsafeMutablePointer<Float>, epilogue: (UnsafeMutablePointer<Float>, Int) -> Void) {
+             into out: UnsafeMutablePointer<Float>?,
+             finish: (UnsafeMutablePointer<Float>, _ firstRow: Int, _ rowCount: Int) -> Void) {
         let cin = inputChannels, cout = outputChannels
         let tilesHigh = (oh + 1) / 2, tilesWide = (ow + 1) / 2
         let tileRows = n * tilesHigh
@@ -78,7 +83,8 @@ struct Winograd3x3: Sendable {
         // (measured: 0.64x instead of 1.3x on CNN14's first block). Offset each by 64 bytes.
         let vStride = (maxTiles * cin + 1023) / 1024 * 1024 + 16
         let mStride = (maxTiles * cout + 1023) / 1024 * 1024 + 16
-        let perWorker = 16 * (vStride + mStride)
+        let rowFloats = out == nil ? (2 * rowsPerChunk * ow * cout + 15) / 16 * 16 + 16 : 0
+        let perWorker = 16 * (vStride + mStride) + rowFloats
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * perWorker)
         defer { scratch.deallocate() }
         let zeros = UnsafeMutablePointer<Float>.allocate(capacity: cin)
@@ -110,6 +116,11 @@ struct Winograd3x3: Sendable {
                     BLAS.sgemm(m: tiles, n: cout, k: cin, a: v + e * vStride, lda: cin,
                                b: u + e * cin * cout, ldb: cout, c: m + e * mStride, ldc: cout)
                 }
+                // The chunk's tile rows cover whole output rows, consecutive in memory.
+                let first = chunk.lowerBound / tilesHigh * oh + 2 * (chunk.lowerBound % tilesHigh)
+                let lastTile = chunk.upperBound - 1
+                let end = lastTile / tilesHigh * oh + min(oh, 2 * (lastTile % tilesHigh) + 2)
+                let rows = out.map { $0 + first * ow * cout } ?? m + 16 * mStride
                 // Output transform: Y = A^T M A, clipped to the output's edges.
                 for r in chunk {
                     let item = r / tilesHigh, ty = r % tilesHigh
@@ -117,18 +128,14 @@ struct Winograd3x3: Sendable {
                     for tx in 0..<tilesWide {
                         let t = (r - chunk.lowerBound) * tilesWide + tx
                         let columnsHere = min(2, ow - 2 * tx)
-                        let y00 = out + ((item * oh + 2 * ty) * ow + 2 * tx) * cout
+                        let y00 = rows + ((item * oh + 2 * ty - first) * ow + 2 * tx) * cout
                         Self.transformOutput(m + t * cout, stride: mStride, channels: cout,
                                              y00: y00, y01: columnsHere > 1 ? y00 + cout : nil,
                                              y10: rowsHere > 1 ? y00 + ow * cout : nil,
                                              y11: rowsHere > 1 && columnsHere > 1 ? y00 + (ow + 1) * cout : nil)
                     }
                 }
-                // The chunk's tile rows cover whole output rows, consecutive in memory.
-                let first = chunk.lowerBound / tilesHigh * oh + 2 * (chunk.lowerBound % tilesHigh)
-                let lastTile = chunk.upperBound - 1
-                let end = lastTile / tilesHigh * oh + min(oh, 2 * (lastTile % tilesHigh) + 2)
-                epilogue(out + first * ow * cout, (end - first) * ow)
+                finish(rows, first, end - first)
             }
         }
     }
