@@ -173,10 +173,17 @@ final class PolyphaseResampler {
                         let phase = coefficients.baseAddress! + p * taps
                         var k = r
                         var iMax = v0 / up
-                        while k < count {
+                        // Two outputs of the phase at once: twice the independent additions in
+                        // flight (one dot product is bound by its accumulators' latency), and
+                        // each coefficient load serves both. Each output's sum is unchanged.
+                        while k + up < count {
+                            let x0 = x.baseAddress! + (iMax - taps + 1 - base)
+                            (y[k], y[k + up]) = Self.dot2(phase, x0, x0 + down, count: taps)
+                            k += 2 * up
+                            iMax += 2 * down
+                        }
+                        if k < count {
                             y[k] = Self.dot(phase, x.baseAddress! + (iMax - taps + 1 - base), count: taps)
-                            k += up
-                            iMax += down
                         }
                     }
                 }
@@ -192,8 +199,32 @@ final class PolyphaseResampler {
         if !output.isEmpty { try output.withUnsafeBufferPointer { try emit($0) } }
     }
 
+    /// `(dot(a, b, count), dot(a, c, count))`, each summed exactly as `dot` sums it.
     @inline(__always)
-    private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+    static func dot2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>,
+                             count: Int) -> (Float, Float) {
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), t0 = SIMD8<Float>(), t1 = SIMD8<Float>()
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), rc = UnsafeRawPointer(c)
+        var i = 0
+        while i + 16 <= count {
+            let a0 = ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            let a1 = ra.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self)
+            s0 += a0 * rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            t0 += a0 * rc.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            s1 += a1 * rb.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self)
+            t1 += a1 * rc.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self)
+            i += 16
+        }
+        if i < count {
+            let a0 = ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            s0 += a0 * rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            t0 += a0 * rc.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+        }
+        return ((s0 + s1).sum(), (t0 + t1).sum())
+    }
+
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
         let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
         var i = 0

@@ -20,4 +20,20 @@ final class ResamplerDesignCacheTests: XCTestCase {
         XCTAssertTrue(PolyphaseResampler.designs.design(inputRate: 44_101, outputRate: 192_000) == nil)
         XCTAssertTrue(PolyphaseResampler.designs.design(inputRate: 44_101, outputRate: 192_000) == nil)
     }
+
+    /// The resampler computes two outputs of a phase at once (`dot2`): each must be summed
+    /// exactly as the one-output `dot` sums it, so that resampled audio keeps its bits.
+    func testPairedDotProductsKeepTheBits() {
+        var state: UInt64 = 7
+        func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000
+        }
+        for count in [8, 16, 24, 136, 360, 368] {
+            let a = (0..<count).map { _ in next() }, b = (0..<count).map { _ in next() }, c = (0..<count).map { _ in next() }
+            let (p, q) = PolyphaseResampler.dot2(a, b, c, count: count)
+            XCTAssertEqual(p.bitPattern, PolyphaseResampler.dot(a, b, count: count).bitPattern, "\(count)")
+            XCTAssertEqual(q.bitPattern, PolyphaseResampler.dot(a, c, count: count).bitPattern, "\(count)")
+        }
+    }
 }
