@@ -169,6 +169,133 @@ public struct Conv2D: Sendable {
         return output
     }
 
+    /// The convolution followed by a 'valid' max pool (`Pool2D.max(self(input), window:, stride:)`),
+    /// fused: [N, H, W, inputChannels] -> [N, PH, PW, outputChannels].
+    ///
+    /// The convolution's full output is never stored (a 187 x 96 x 128 float map per window is
+    /// 9 MiB; a batch of them is page faults and cache misses, not arithmetic); it is computed a
+    /// few pooled rows at a time into scratch that stays in cache, and only at the positions some
+    /// pool window reads (a [4, 1] window with stride [2, 2] reads every other column: half the
+    /// work). Im2col tiles are whole pooled rows of one item (rows shared by two tiles' windows
+    /// are computed by both); Winograd chunks pool their own rows when window and stride are both
+    /// 2 x 2 (each 2 x 2 output tile is then one window). Tiles depend on the shapes only, so the
+    /// results do not depend on the worker count. Values equal the unfused composition up to the
+    /// SGEMM's rounding (the GEMM shapes differ), and the max visits each window in `Pool2D`'s order.
+    public func maxPooled(_ input: Tensor, window: (Int, Int), stride: (Int, Int)) -> Tensor {
+        precondition(window.0 > 0 && window.1 > 0 && stride.0 > 0 && stride.1 > 0, "Conv2D.maxPooled: invalid geometry")
+        let (n, oh, ow) = checkedGeometry(input)
+        let ph = oh >= window.0 ? (oh - window.0) / stride.0 + 1 : 0
+        let pw = ow >= window.1 ? (ow - window.1) / stride.1 + 1 : 0
+        if usesWinograd && !(window == (2, 2) && stride == (2, 2)) {
+            return Pool2D.max(self(input), window: window, stride: stride)
+        }
+        var output = Tensor(shape: [n, ph, pw, outputChannels], uninitialized: ())
+        guard n > 0, ph > 0, pw > 0 else { return output }
+        let cout = outputChannels
+        output.values.withUnsafeMutableBufferPointer { outBuffer in
+            let out = outBuffer.baseAddress!
+            /// Max of the window at (pooled row, pooled column) whose top-left conv output is `first`
+            /// in rows of `rowStride` floats, written to `dst`; `Pool2D`'s visiting order.
+            @inline(__always)
+            func pool(_ first: UnsafePointer<Float>, columnStep: Int, rowStride: Int, into dst: UnsafeMutablePointer<Float>) {
+                dst.update(from: first, count: cout)
+                for dy in 0..<window.0 {
+                    for dx in 0..<window.1 where dy != 0 || dx != 0 {
+                        let src = first + dy * rowStride + dx * columnStep
+                        for o in 0..<cout { dst[o] = src[o] > dst[o] ? src[o] : dst[o] }
+                    }
+                }
+            }
+            if usesWinograd, let winograd {
+                let h = input.shape[1], w = input.shape[2]
+                let padTop = padding.resolve(input: h, kernel: 3, stride: 1, vertical: true).before
+                let padLeft = padding.resolve(input: w, kernel: 3, stride: 1, vertical: false).before
+                input.values.withUnsafeBufferPointer { x in
+                    winograd.run(x.baseAddress!, n: n, h: h, w: w, oh: oh, ow: ow, padTop: padTop, padLeft: padLeft,
+                                 into: nil) { rows, firstRow, rowCount in
+                        self.epilogue(rows, positions: rowCount * ow)
+                        // Chunks start at even rows of an item: pairs (2 py, 2 py + 1) are whole.
+                        var r = 0
+                        while r + 1 < rowCount {
+                            let item = (firstRow + r) / oh, y = (firstRow + r) % oh
+                            if y + 1 < oh, y / 2 < ph {
+                                let src = rows + r * ow * cout
+                                let dst = out + (item * ph + y / 2) * pw * cout
+                                for px in 0..<pw {
+                                    pool(src + 2 * px * cout, columnStep: cout, rowStride: ow * cout, into: dst + px * cout)
+                                }
+                                r += 2
+                            } else {
+                                r += 1
+                            }
+                        }
+                    }
+                }
+            } else {
+                runPooled(input, window: window, stride: stride, pooledHeight: ph, pooledWidth: pw, into: out, pool: pool)
+            }
+        }
+        return output
+    }
+
+    /// The im2col path of `maxPooled`.
+    private func runPooled(_ input: Tensor, window: (Int, Int), stride: (Int, Int), pooledHeight ph: Int, pooledWidth pw: Int,
+                           into out: UnsafeMutablePointer<Float>,
+                           pool: (UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let n = input.shape[0], h = input.shape[1], w = input.shape[2], cout = outputChannels
+        let vertical = padding.resolve(input: h, kernel: kernelHeight, stride: strideHeight, vertical: true)
+        let horizontal = padding.resolve(input: w, kernel: kernelWidth, stride: strideWidth, vertical: false)
+        let oh = vertical.output
+        // The conv output columns some window reads, and where each sits among them.
+        var slot = [Int](repeating: -1, count: horizontal.output)
+        var columns: [Int] = []
+        for x in 0..<horizontal.output where (0..<pw).contains(where: { x >= $0 * stride.1 && x < $0 * stride.1 + window.1 }) {
+            slot[x] = columns.count
+            columns.append(x)
+        }
+        let k = kernelHeight * kernelWidth * inputChannels
+        // About 1024 conv positions per tile (512 KiB of output for 128 channels: the GEMM's C,
+        // epilogue and max all stay in L2).
+        let targetRows = max(window.0, (1 << 17) / max(1, cout) / columns.count)
+        let pooledPerTile = max(1, min(ph, (targetRows - window.0) / stride.0 + 1))
+        let tilesPerItem = (ph + pooledPerTile - 1) / pooledPerTile
+        let maxRows = (pooledPerTile - 1) * stride.0 + window.0
+        let maxPositions = maxRows * columns.count
+        let workers = max(1, min(BLAS.threads, n * tilesPerItem))
+        let colBase = UnsafeMutablePointer<Float>.allocate(capacity: workers * maxPositions * k)
+        let cBase = UnsafeMutablePointer<Float>.allocate(capacity: workers * maxPositions * cout)
+        defer { colBase.deallocate(); cBase.deallocate() }
+        input.values.withUnsafeBufferPointer { xBuffer in
+        weights.withUnsafeBufferPointer { wBuffer in
+            let x = xBuffer.baseAddress!
+            BLAS.forEachTile(count: n * tilesPerItem, tile: 1) { tile, worker in
+                let item = tile.lowerBound / tilesPerItem
+                let p0 = tile.lowerBound % tilesPerItem * pooledPerTile, p1 = min(ph, p0 + pooledPerTile)
+                let y0 = p0 * stride.0, y1 = (p1 - 1) * stride.0 + window.0
+                let m = (y1 - y0) * columns.count
+                let cols = colBase + worker * maxPositions * k
+                let c = cBase + worker * maxPositions * cout
+                var p = 0
+                for y in y0..<y1 {
+                    for ox in columns {
+                        self.im2col(x, row: item * oh + y, ox: ox, oh: oh, h: h, w: w, padTop: vertical.before,
+                                    padLeft: horizontal.before, into: cols + p * k)
+                        p += 1
+                    }
+                }
+                BLAS.sgemm(m: m, n: cout, k: k, a: cols, lda: k, b: wBuffer.baseAddress!, ldb: cout, c: c, ldc: cout)
+                self.epilogue(c, positions: m)
+                // A window's columns are consecutive conv columns, hence consecutive slots.
+                for py in p0..<p1 {
+                    for px in 0..<pw {
+                        let first = c + ((py * stride.0 - y0) * columns.count + slot[px * stride.1]) * cout
+                        pool(first, cout, columns.count * cout, out + ((item * ph + py) * pw + px) * cout)
+                    }
+                }
+            }
+        }}
+    }
+
     private enum Sink {
         case full(UnsafeMutablePointer<Float>)
         case maxOverWidth(UnsafeMutablePointer<Float>)
@@ -194,8 +321,8 @@ public struct Conv2D: Sendable {
         if case .full(let out) = sink, algorithm == .automatic, let winograd {
             input.values.withUnsafeBufferPointer { x in
                 winograd.run(x.baseAddress!, n: n, h: h, w: w, oh: oh, ow: ow, padTop: vertical.before,
-                             padLeft: horizontal.before, into: out) { c, positions in
-                    self.epilogue(c, positions: positions)
+                             padLeft: horizontal.before, into: out) { c, _, rows in
+                    self.epilogue(c, positions: rows * ow)
                 }
             }
             return

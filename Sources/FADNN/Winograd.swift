@@ -62,10 +62,15 @@ struct Winograd3x3: Sendable {
         min(512, max(64, (1 << 20) / (16 * (cin + cout))))
     }
 
-    /// The convolution of NHWC `x` [n, h, w, cin] into `out` [n, oh, ow, cout] (stride 1, kernel 3,
-    /// `padTop`/`padLeft` zeros before), then `epilogue` over each chunk's contiguous output rows.
+    /// The convolution of NHWC `x` [n, h, w, cin] (stride 1, kernel 3, `padTop`/`padLeft` zeros
+    /// before), chunk by chunk: each chunk's whole output rows are written contiguously, then
+    /// `finish(rows, firstRow, rowCount)` runs over them (`firstRow` indexes the n * oh output rows;
+    /// a chunk starts at an even row of an item). With `out` ([n, oh, ow, cout]) the rows are
+    /// written in place; without, into a per-worker scratch that `finish` must consume (a fused
+    /// pooling: the full feature map never exists, and the rows are read back while in cache).
     func run(_ x: UnsafePointer<Float>, n: Int, h: Int, w: Int, oh: Int, ow: Int, padTop: Int, padLeft: Int,
-             into out: UnsafeMutablePointer<Float>, epilogue: (UnsafeMutablePointer<Float>, Int) -> Void) {
+             into out: UnsafeMutablePointer<Float>?,
+             finish: (UnsafeMutablePointer<Float>, _ firstRow: Int, _ rowCount: Int) -> Void) {
         let cin = inputChannels, cout = outputChannels
         let tilesHigh = (oh + 1) / 2, tilesWide = (ow + 1) / 2
         let tileRows = n * tilesHigh
@@ -78,7 +83,8 @@ struct Winograd3x3: Sendable {
         // (measured: 0.64x instead of 1.3x on CNN14's first block). Offset each by 64 bytes.
         let vStride = (maxTiles * cin + 1023) / 1024 * 1024 + 16
         let mStride = (maxTiles * cout + 1023) / 1024 * 1024 + 16
-        let perWorker = 16 * (vStride + mStride)
+        let rowFloats = out == nil ? (2 * rowsPerChunk * ow * cout + 15) / 16 * 16 + 16 : 0
+        let perWorker = 16 * (vStride + mStride) + rowFloats
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * perWorker)
         defer { scratch.deallocate() }
         let zeros = UnsafeMutablePointer<Float>.allocate(capacity: cin)
@@ -110,6 +116,11 @@ struct Winograd3x3: Sendable {
                     BLAS.sgemm(m: tiles, n: cout, k: cin, a: v + e * vStride, lda: cin,
                                b: u + e * cin * cout, ldb: cout, c: m + e * mStride, ldc: cout)
                 }
+                // The chunk's tile rows cover whole output rows, consecutive in memory.
+                let first = chunk.lowerBound / tilesHigh * oh + 2 * (chunk.lowerBound % tilesHigh)
+                let lastTile = chunk.upperBound - 1
+                let end = lastTile / tilesHigh * oh + min(oh, 2 * (lastTile % tilesHigh) + 2)
+                let rows = out.map { $0 + first * ow * cout } ?? m + 16 * mStride
                 // Output transform: Y = A^T M A, clipped to the output's edges.
                 for r in chunk {
                     let item = r / tilesHigh, ty = r % tilesHigh
@@ -117,18 +128,14 @@ struct Winograd3x3: Sendable {
                     for tx in 0..<tilesWide {
                         let t = (r - chunk.lowerBound) * tilesWide + tx
                         let columnsHere = min(2, ow - 2 * tx)
-                        let y00 = out + ((item * oh + 2 * ty) * ow + 2 * tx) * cout
+                        let y00 = rows + ((item * oh + 2 * ty - first) * ow + 2 * tx) * cout
                         Self.transformOutput(m + t * cout, stride: mStride, channels: cout,
                                              y00: y00, y01: columnsHere > 1 ? y00 + cout : nil,
                                              y10: rowsHere > 1 ? y00 + ow * cout : nil,
                                              y11: rowsHere > 1 && columnsHere > 1 ? y00 + (ow + 1) * cout : nil)
                     }
                 }
-                // The chunk's tile rows cover whole output rows, consecutive in memory.
-                let first = chunk.lowerBound / tilesHigh * oh + 2 * (chunk.lowerBound % tilesHigh)
-                let lastTile = chunk.upperBound - 1
-                let end = lastTile / tilesHigh * oh + min(oh, 2 * (lastTile % tilesHigh) + 2)
-                epilogue(out + first * ow * cout, (end - first) * ow)
+                finish(rows, first, end - first)
             }
         }
     }
@@ -143,7 +150,28 @@ struct Winograd3x3: Sendable {
         _ p30: UnsafePointer<Float>, _ p31: UnsafePointer<Float>, _ p32: UnsafePointer<Float>, _ p33: UnsafePointer<Float>,
         into v: UnsafeMutablePointer<Float>, stride s: Int, channels: Int
     ) {
-        for c in 0..<channels {
+        // Four channels at a time as explicit SIMD4 (the scalar loop below does not vectorise:
+        // 32 pointers defeat the compiler's alias checks), the same operations in the same order
+        // per lane, so the bits do not depend on where a channel falls.
+        let v1 = v + s, v2 = v + 2 * s, v3 = v + 3 * s, v4 = v + 4 * s, v5 = v + 5 * s, v6 = v + 6 * s, v7 = v + 7 * s
+        let v8 = v + 8 * s, v9 = v + 9 * s, v10 = v + 10 * s, v11 = v + 11 * s, v12 = v + 12 * s, v13 = v + 13 * s
+        let v14 = v + 14 * s, v15 = v + 15 * s
+        let vectorised = channels & ~3
+        for c in Swift.stride(from: 0, to: vectorised, by: 4) {
+            let t00 = load4(p00, c) - load4(p20, c), t01 = load4(p01, c) - load4(p21, c)
+            let t02 = load4(p02, c) - load4(p22, c), t03 = load4(p03, c) - load4(p23, c)
+            let t10 = load4(p10, c) + load4(p20, c), t11 = load4(p11, c) + load4(p21, c)
+            let t12 = load4(p12, c) + load4(p22, c), t13 = load4(p13, c) + load4(p23, c)
+            let t20 = load4(p20, c) - load4(p10, c), t21 = load4(p21, c) - load4(p11, c)
+            let t22 = load4(p22, c) - load4(p12, c), t23 = load4(p23, c) - load4(p13, c)
+            let t30 = load4(p10, c) - load4(p30, c), t31 = load4(p11, c) - load4(p31, c)
+            let t32 = load4(p12, c) - load4(p32, c), t33 = load4(p13, c) - load4(p33, c)
+            store4(t00 - t02, v, c); store4(t01 + t02, v1, c); store4(t02 - t01, v2, c); store4(t01 - t03, v3, c)
+            store4(t10 - t12, v4, c); store4(t11 + t12, v5, c); store4(t12 - t11, v6, c); store4(t11 - t13, v7, c)
+            store4(t20 - t22, v8, c); store4(t21 + t22, v9, c); store4(t22 - t21, v10, c); store4(t21 - t23, v11, c)
+            store4(t30 - t32, v12, c); store4(t31 + t32, v13, c); store4(t32 - t31, v14, c); store4(t31 - t33, v15, c)
+        }
+        for c in vectorised..<channels {
             // Rows: B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]].
             let t00 = p00[c] - p20[c], t01 = p01[c] - p21[c], t02 = p02[c] - p22[c], t03 = p03[c] - p23[c]
             let t10 = p10[c] + p20[c], t11 = p11[c] + p21[c], t12 = p12[c] + p22[c], t13 = p13[c] + p23[c]
@@ -164,8 +192,22 @@ struct Winograd3x3: Sendable {
                                         y00: UnsafeMutablePointer<Float>, y01: UnsafeMutablePointer<Float>?,
                                         y10: UnsafeMutablePointer<Float>?, y11: UnsafeMutablePointer<Float>?) {
         if let y01, let y10, let y11 {
-            // Interior tiles: one branch-free loop the compiler vectorises.
-            for c in 0..<channels {
+            // Interior tiles: explicit SIMD4 as in `transformInput`, then the scalar remainder.
+            let m1 = m + s, m2 = m + 2 * s, m3 = m + 3 * s, m4 = m + 4 * s, m5 = m + 5 * s, m6 = m + 6 * s, m7 = m + 7 * s
+            let m8 = m + 8 * s, m9 = m + 9 * s, m10 = m + 10 * s, m11 = m + 11 * s, m12 = m + 12 * s, m13 = m + 13 * s
+            let m14 = m + 14 * s, m15 = m + 15 * s
+            let vectorised = channels & ~3
+            for c in Swift.stride(from: 0, to: vectorised, by: 4) {
+                let a0 = load4(m, c) + load4(m4, c) + load4(m8, c), a1 = load4(m1, c) + load4(m5, c) + load4(m9, c)
+                let a2 = load4(m2, c) + load4(m6, c) + load4(m10, c), a3 = load4(m3, c) + load4(m7, c) + load4(m11, c)
+                let b0 = load4(m4, c) - load4(m8, c) - load4(m12, c), b1 = load4(m5, c) - load4(m9, c) - load4(m13, c)
+                let b2 = load4(m6, c) - load4(m10, c) - load4(m14, c), b3 = load4(m7, c) - load4(m11, c) - load4(m15, c)
+                store4(a0 + a1 + a2, y00, c)
+                store4(a1 - a2 - a3, y01, c)
+                store4(b0 + b1 + b2, y10, c)
+                store4(b1 - b2 - b3, y11, c)
+            }
+            for c in vectorised..<channels {
                 let a0 = m[c] + m[4 * s + c] + m[8 * s + c], a1 = m[s + c] + m[5 * s + c] + m[9 * s + c]
                 let a2 = m[2 * s + c] + m[6 * s + c] + m[10 * s + c], a3 = m[3 * s + c] + m[7 * s + c] + m[11 * s + c]
                 let b0 = m[4 * s + c] - m[8 * s + c] - m[12 * s + c], b1 = m[5 * s + c] - m[9 * s + c] - m[13 * s + c]
@@ -188,4 +230,14 @@ struct Winograd3x3: Sendable {
             if let y11 { y11[c] = b1 - b2 - b3 }
         }
     }
+}
+
+@inline(__always)
+private func load4(_ p: UnsafePointer<Float>, _ offset: Int) -> SIMD4<Float> {
+    UnsafeRawPointer(p + offset).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+@inline(__always)
+private func store4(_ value: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, _ offset: Int) {
+    UnsafeMutableRawPointer(p + offset).storeBytes(of: value, as: SIMD4<Float>.self)
 }

@@ -2,6 +2,7 @@
 // Each stage's benchmarks live in their own file here and register one entry below; each prints
 // medians (the machines are shared and noisy) in audio-seconds per second and GFLOP/s.
 import Foundation
+import FADNN
 
 let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
     "audio": runAudioBenchmarks,
@@ -22,6 +23,8 @@ guard let name = arguments.first, let benchmark = benchmarks[name] else {
     print("usage: fad-bench NAME [ARGS...]\nbenchmarks: \(benchmarks.keys.sorted().joined(separator: ", "))")
     exit(arguments.isEmpty ? 0 : 2)
 }
+// As `fad` runs (see FADCommand.main).
+ActivationMemory.retainFreedBlocks()
 do {
     try benchmark(Array(arguments.dropFirst()))
 } catch {

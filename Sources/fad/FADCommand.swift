@@ -17,4 +17,11 @@ struct FADCommand: ParsableCommand {
         subcommands: [Score.self, PerSong.self, Embed.self, Stats.self, Classify.self, Models.self],
         defaultSubcommand: Score.self
     )
+
+    /// Keeps freed activation memory mapped between batches (`ActivationMemory`), then parses
+    /// and runs the command.
+    static func main() {
+        ActivationMemory.retainFreedBlocks()
+        main(nil)
+    }
 }

@@ -40,7 +40,7 @@ public struct MusicnnVGG: Sendable {
         var x = windows
         inputNorm.apply(to: &x)
         for (conv, pool) in zip(blocks, Self.pools) {
-            x = Pool2D.max(conv(x), window: pool.window, stride: pool.stride)
+            x = conv.maxPooled(x, window: pool.window, stride: pool.stride)
         }
         let pool5 = x.flattened()
         return (pool5, output(pool5))
