@@ -148,7 +148,9 @@ public struct KernelReference: Sendable {
 
     public init(_ reference: Matrix<Float>, options: KADOptions = KADOptions()) throws {
         guard reference.rows >= 2 else { throw MetricsError.invalid("KAD needs at least 2 reference rows, got \(reference.rows)") }
-        guard options.blockSize >= 1, options.threads >= 1 else { throw MetricsError.invalid("KAD needs blockSize and threads >= 1") }
+        guard options.blockSize >= 1, options.blockSize <= 16_384, options.threads >= 1 else {
+            throw MetricsError.invalid("KAD needs 1 <= blockSize <= 16384 and threads >= 1")
+        }
         guard reference.values.allSatisfy({ $0.isFinite }) else { throw MetricsError.invalid("KAD reference holds NaN or infinity") }
         if case .fixed(let s) = options.bandwidth, !(s.isFinite && s > 0) {
             throw MetricsError.invalid("KAD bandwidth must be a positive number, got \(s)")
@@ -158,6 +160,7 @@ public struct KernelReference: Sendable {
         dimension = reference.columns
         mean = CentredRows.mean(of: reference)
         x = KernelRows(reference, mean: mean, rows: nil, precision: options.precision)
+        try x.checkRange("reference")
         switch options.bandwidth {
         case .reference:
             let median = medianPairwiseDistance(reference, rows: nil, options: options)
@@ -206,6 +209,7 @@ public struct KernelReference: Sendable {
             throw MetricsError.invalid("KAD bandwidth is 0 (the \(source) set's median pairwise distance): too many identical rows")
         }
         let y = KernelRows(generated, mean: mean, rows: selected, precision: options.precision)
+        try y.checkRange("generated set")
         let gamma = kadGamma(sigma)
         let sxx = referenceSum ?? sum(x, nil, gamma: gamma)
         let syy = sum(y, nil, gamma: gamma)

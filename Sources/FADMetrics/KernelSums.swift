@@ -54,6 +54,16 @@ struct KernelRows: Sendable {
     }
 }
 
+extension KernelRows {
+    /// float32 inner products overflow (or round to nothing useful) long before float64 ones:
+    /// rows whose squared norm passes 1e36 (float32 tops out at 3.4e38) are refused with the way
+    /// out, instead of turning into infinities inside the SGEMM.
+    func checkRange(_ what: String) throws {
+        guard precision == .float32, let largest = norms.max(), !(largest <= 1e36) else { return }
+        throw MetricsError.invalid("KAD \(what): squared norm \(largest) after centring is too large for float32 inner products; use --kad-precision float64")
+    }
+}
+
 /// Σ over all (i, j) of exp(-γ‖aᵢ - bⱼ‖²), or Σ_{i≠j} exp(-γ‖aᵢ - aⱼ‖²) when `b` is nil.
 ///
 /// The rows are cut into blocks of `block`; for two sets every block pair is one task (a GEMM),

@@ -10,6 +10,7 @@
 //   swift run -c release fad-bench metrics beyond --kadtk DIR [--python PY] [--rows 10000] [--dim 512]
 //        [--mad-files 2000] [--mad-dim 768] [--runs 3] [--python-runs 1] [--save DIR (writes the KAD inputs)] [--no-mad]
 //        [--precision float32|float64 (only one of KAD's two precisions)]
+//        [--spread N (KAD's own sampling spread: N further generated sets from the same distribution)]
 //   (DIR holds kadtk/kad.py: `pip download --no-deps kadtk==1.1.0` and unzip; PY needs torch,
 //    scikit-learn, faiss-cpu and mauve-text)
 import FAD
@@ -265,6 +266,7 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
     var kadtk: String?
     var save: String?
     var mad = true
+    var spread = 0
     var precisions = KADPrecision.allCases
     var k = 0
     while k < arguments.count {
@@ -279,6 +281,7 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
         case "--kadtk": k += 1; kadtk = arguments[k]
         case "--save": k += 1; save = arguments[k]
         case "--no-mad": mad = false
+        case "--spread": k += 1; spread = Int(arguments[k]) ?? spread
         case "--precision": k += 1; precisions = KADPrecision(rawValue: arguments[k]).map { [$0] } ?? precisions
         default: throw MetricsError.invalid(subject: "fad-bench metrics beyond", reason: "unknown argument \(arguments[k])")
         }
@@ -329,11 +332,35 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
         cpus[name] = median(t.map(\.cpu))
     }
     let kadMiB = peakRSSMiB()
+    // % of SGEMM per CPU-second: the kernel sums' multiply-adds (the same-set sums over one
+    // triangle) against one serial 2048^3 SGEMM, both timed in CPU seconds.
+    let sgemmRate: Double = {
+        let n = 2048
+        var g = SeededGenerator(seed: 5)
+        let a = (0..<(n * n)).map { _ in Float(g.uniformDouble() - 0.5) }
+        var c = [Float](repeating: 0, count: n * n)
+        let cpu = (0..<3).map { _ in
+            timed {
+                BLAS.withKernelThreads(1) {
+                    a.withUnsafeBufferPointer { a in c.withUnsafeMutableBufferPointer { c in
+                        BLAS.parallelSgemm(m: n, n: n, k: n, a: a.baseAddress!, lda: n, b: a.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
+                    }}
+                }
+            }.cpu
+        }
+        return 2 * pow(Double(n), 3) / median(cpu) / 1e9
+    }()
+    let kernelFlops = 2 * Double(dim) * (Double(rows) * Double(rows - 1) + Double(rows) * Double(rows))
+    print(String(format: "SGEMM 2048^3, one thread: %.1f GFLOP per CPU-s; KAD kernel sums (generated bandwidth: xx, yy halves and xy) %.3g GFLOP", sgemmRate, kernelFlops / 1e9))
     let names = precisions.flatMap { p in ["reference", "generated", "cached"].map { "\(p) \($0)" } }
     print("fad precision bandwidth\tmedian_s\tcpu_s\tvalue\tsigma\tmedian_pairs")
     for name in names {
         let r = results[name]!
         print(name + String(format: "\t%.3f\t%.3f\t%.10g\t%.8g\t%d", times[name]!, cpus[name]!, r.value, r.bandwidth, r.medianPairs) + (r.medianExact ? " (exact)" : " (sampled)"))
+    }
+    for p in precisions {
+        print(String(format: "\(p), generated bandwidth: %.1f GFLOP per CPU-s, %.0f %% of SGEMM's rate", kernelFlops / 1e9 / cpus["\(p) generated"]!,
+                     100 * kernelFlops / 1e9 / cpus["\(p) generated"]! / sgemmRate))
     }
     for bandwidth in ["reference", "generated"] where precisions.count == 2 {
         let a = results["float32 \(bandwidth)"]!.value, b = results["float64 \(bandwidth)"]!.value
@@ -341,6 +368,17 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
                      abs(a - b) / abs(b), abs(a - b), cpus["float64 \(bandwidth)"]! / cpus["float32 \(bandwidth)"]!))
     }
     print(String(format: "fad peak RSS: %.0f MiB after generating the data, %.0f MiB after KAD (+%.0f MiB)", dataMiB, kadMiB, kadMiB - dataMiB))
+    if spread >= 2 {
+        // x and y come from one distribution, so KAD is sampling noise around 0: its standard
+        // deviation over further generated sets is the scale any precision error competes with.
+        let prepared = try KernelReference(x, options: KADOptions(bandwidth: .reference, precision: precisions[0]))
+        let values = try (0..<spread).map { i in
+            try prepared.distance(to: benchmarkFrames(rows: rows, columns: dim, seed: 100 + UInt64(i))).value
+        }
+        let mean = values.reduce(0, +) / Double(spread)
+        let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(spread - 1)).squareRoot()
+        print(String(format: "KAD sampling spread (\(precisions[0]), reference bandwidth, %d generated sets): mean %.3g, sd %.3g", spread, mean, sd))
+    }
     if let kadtk {
         let xp = tmp.appendingPathComponent("kad_x.npy"), yp = tmp.appendingPathComponent("kad_y.npy")
         try NPYArray(x, dtype: .float32).write(to: xp)

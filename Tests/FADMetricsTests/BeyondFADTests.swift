@@ -239,6 +239,15 @@ final class KernelAudioDistanceTests: XCTestCase {
         XCTAssertEqual(KADBandwidth(parsing: "2.5"), .fixed(2.5))
         XCTAssertEqual(KADBandwidth(parsing: "generated"), .generated)
         XCTAssertEqual(KADPrecision(rawValue: "float32"), .float32)
+        // Finite float32 rows whose products would overflow float32: refused in float32 with
+        // the way out, computed in float64.
+        let huge = Matrix<Float>(rows: 3, columns: 2, values: [1e20, 0, -1e20, 3e19, 0, 5e19])
+        XCTAssertThrowsError(try kernelAudioDistance(reference: huge, generated: a, options: KADOptions(precision: .float32))) {
+            XCTAssertTrue("\($0)".contains("--kad-precision float64"), "\($0)")
+        }
+        XCTAssertThrowsError(try kernelAudioDistance(reference: a, generated: huge, options: KADOptions(precision: .float32)))
+        XCTAssertNoThrow(try kernelAudioDistance(reference: huge, generated: huge, options: KADOptions(precision: .float64)))
+        XCTAssertThrowsError(try kernelAudioDistance(reference: a, generated: a, options: KADOptions(blockSize: 1 << 40)))
         XCTAssertNil(KADPrecision(rawValue: "float16"))
     }
 }
