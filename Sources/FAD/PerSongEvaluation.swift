@@ -32,8 +32,9 @@ extension Evaluator {
         if !referenceIsStatistics {
             var sigma: Double?, kadWhy: String?
             do {
-                let kernel = try KernelReference(ref.allFrames, options: KADOptions(bandwidth: options.kadBandwidth, precision: options.kadPrecision, seed: options.seed,
-                                                                                   threads: options.threads))
+                let kernel = try KernelReference(ref.allFrames, options: KADOptions(bandwidth: options.kadBandwidth,
+                                                                                   precision: options.kadPrecision,
+                                                                                   seed: options.seed, threads: options.threads))
                 for f in try perFileKAD(reference: kernel, files: songs) { kad[f.name] = f }
                 switch options.kadBandwidth {
                 case .reference: sigma = kernel.referenceMedian?.value
