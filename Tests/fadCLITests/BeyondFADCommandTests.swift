@@ -60,13 +60,14 @@ final class BeyondFADCommandTests: XCTestCase {
         XCTAssertEqual(g["bandwidthSource"] as? String, "generated")
         XCTAssertNotEqual(g["bandwidth"] as? Double, expected["bandwidth"] as? Double)
         // The default precision, float32: kadtk's float64 value within the float32 path's bound
-        // (1e-5 relative, see FADMetricsTests.KernelAudioDistanceTests), recorded in the JSON.
+        // (5e-6 relative, see FADMetricsTests.KernelAudioDistanceTests; measured here 5.4e-8),
+        // recorded in the JSON.
         let single = try FAD.run([reference, generated, "--json", "--metrics", "kad"])
         XCTAssertEqual(single.status, 0, single.stderr)
         let s = try XCTUnwrap((try XCTUnwrap(try single.json()["sets"] as? [[String: Any]]))[0]["kad"] as? [String: Any])
         XCTAssertEqual(s["precision"] as? String, "float32")
         let e = expected["kad_reference_bandwidth"] as! Double
-        XCTAssertEqual(s["value"] as! Double, e, accuracy: 1e-5 * abs(e))
+        XCTAssertEqual(s["value"] as! Double, e, accuracy: 5e-6 * abs(e))
         for bad in [["--kad-bandwidth", "wide"], ["--kad-bandwidth", "-2"], ["--prdc-k", "0"], ["--mad-pooling", "median"],
                     ["--kad-precision", "float16"]] {
             let run = try FAD.run([reference, generated, "--metrics", "kad"] + bad)
