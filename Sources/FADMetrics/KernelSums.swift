@@ -98,10 +98,12 @@ func kernelSum(_ a: KernelRows, _ b: KernelRows?, gamma: Double, block: Int, thr
         nonisolated(unsafe) let run: (Int) -> Void = { worker in
             var productsD = [Double](repeating: 0, count: single ? 0 : block * block)
             var productsF = [Float](repeating: 0, count: single ? block * block : 0)
-            var values = [Double](repeating: 0, count: block)
+            var values = [Double](repeating: 0, count: single ? 0 : block)
+            var exponents = [Float](repeating: 0, count: single ? block : 0)
             productsD.withUnsafeMutableBufferPointer { pd in
             productsF.withUnsafeMutableBufferPointer { pf in
             values.withUnsafeMutableBufferPointer { vp in
+            exponents.withUnsafeMutableBufferPointer { ep in
                 var t = worker
                 while t < tasks.count {
                     let (bi, bj) = tasks[t]
@@ -135,7 +137,7 @@ func kernelSum(_ a: KernelRows, _ b: KernelRows?, gamma: Double, block: Int, thr
                         let offset = i * cn + start
                         let norms = bn.baseAddress! + c0 + start
                         if single {
-                            s += kernelRowSum(pf.baseAddress! + offset, norms, count, an[r0 + i], gamma, vp.baseAddress!)
+                            s += kernelRowSum(pf.baseAddress! + offset, norms, count, an[r0 + i], gamma, ep.baseAddress!)
                         } else {
                             s += kernelRowSum(pd.baseAddress! + offset, norms, count, an[r0 + i], gamma, vp.baseAddress!)
                         }
@@ -143,6 +145,7 @@ func kernelSum(_ a: KernelRows, _ b: KernelRows?, gamma: Double, block: Int, thr
                     out[t] = s
                     t += workers
                 }
+            }
             }
             }
             }
@@ -170,13 +173,12 @@ private func kernelRowSum(_ products: UnsafePointer<Double>, _ norms: UnsafePoin
 
 /// The float32 path's row: d² still formed in float64, but the exponent rounded to float32 and
 /// exponentiated in float32 (four lanes per SSE2 register instead of two: the float64 exponential
-/// was ~22 % of this path's CPU time, this one about half of that), the kernel values then
-/// added in float64. Its extra error on KAD is measured beside the SGEMM's in the README.
+/// was ~22 % of this path's CPU time; this one brought the benchmark from 3.01 to 2.69 CPU-s),
+/// the kernel values then added in float64. Its extra error on KAD is measured beside the
+/// SGEMM's in the README. `t` holds the row's exponents, then its kernel values.
 @inline(__always)
 private func kernelRowSum(_ products: UnsafePointer<Float>, _ norms: UnsafePointer<Double>, _ count: Int,
-                          _ rowNorm: Double, _ gamma: Double, _ values: UnsafeMutablePointer<Double>) -> Double {
-    // `values` holds `count` doubles, room for the row's float exponents and kernel values.
-    let t = UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self)
+                          _ rowNorm: Double, _ gamma: Double, _ t: UnsafeMutablePointer<Float>) -> Double {
     for j in 0..<count { t[j] = Float(-gamma * (rowNorm + norms[j] - 2 * Double(products[j]))) }
     for j in 0..<count { t[j] = kernelExpFloat(t[j]) }
     var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
