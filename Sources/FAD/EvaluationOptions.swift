@@ -58,6 +58,8 @@ public struct EvaluationOptions: Sendable {
     public var bootstrap = 0
     public var klPreset: KLPreset = .default
     public var kadBandwidth: KADBandwidth = .reference
+    /// Arithmetic of KAD's inner products (float32 SGEMM or float64 DGEMM).
+    public var kadPrecision: KADPrecision = .standard
     /// k of the k-NN manifolds of PRDC and per-song k-NN distances.
     public var prdcK = 5
     /// How each file's frames become one vector for MAD and PRDC.

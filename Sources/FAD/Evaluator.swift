@@ -70,7 +70,8 @@ public struct Evaluator: Sendable {
                            preset: presetSettings(session))
     }
 
-    private var kadOptions: KADOptions { KADOptions(bandwidth: options.kadBandwidth, seed: options.seed, threads: options.threads) }
+    private var kadOptions: KADOptions { KADOptions(bandwidth: options.kadBandwidth, precision: options.kadPrecision, seed: options.seed,
+                                                 threads: options.threads) }
 
     /// "needs at least N frames, the set has M" for the FAD-inf schedule, else the error itself.
     private func infinityError(_ error: Error) -> FADError {
@@ -159,7 +160,8 @@ public struct Evaluator: Sendable {
         if chosen.contains(.kadInf), let kernel {
             let minFrames = 500, steps = 25
             var details = KADInfinityDetails(sampling: options.fadInfSampling, seed: seed, minFrames: minFrames, steps: steps,
-                                             bandwidthSource: source, bandwidth: nil)
+                                             bandwidthSource: source, bandwidth: nil,
+                                             precision: options.kadPrecision)
             do {
                 let reference = try kernel.get()
                 let r = try kadInfinity(reference: reference, frames: set.allFrames, sampling: options.fadInfSampling,

@@ -32,8 +32,9 @@ extension Evaluator {
         if !referenceIsStatistics {
             var sigma: Double?, kadWhy: String?
             do {
-                let kernel = try KernelReference(ref.allFrames, options: KADOptions(bandwidth: options.kadBandwidth, seed: options.seed,
-                                                                                   threads: options.threads))
+                let kernel = try KernelReference(ref.allFrames, options: KADOptions(bandwidth: options.kadBandwidth,
+                                                                                   precision: options.kadPrecision,
+                                                                                   seed: options.seed, threads: options.threads))
                 for f in try perFileKAD(reference: kernel, files: songs) { kad[f.name] = f }
                 switch options.kadBandwidth {
                 case .reference: sigma = kernel.referenceMedian?.value
@@ -57,6 +58,7 @@ extension Evaluator {
                 knnWhy = "need more than k = \(k) files in both sets (reference \(ref.fileFrames.count), generated \(songs.count))"
             }
             fileMetrics = PerSongFileMetrics(kadBandwidth: sigma, kadBandwidthSource: options.kadBandwidth.description,
+                                             kadPrecision: options.kadPrecision.rawValue,
                                              k: knnWhy == nil ? k : nil, pooling: options.madPooling.rawValue,
                                              knnUnavailable: knnWhy, kadUnavailable: kadWhy)
         }

@@ -69,7 +69,7 @@ public struct KLDetails: Codable, Sendable {
 }
 
 /// Settings of KAD: where σ comes from ("reference", "generated" or "fixed") and the seed of
-/// the median's sample.
+/// the median's sample (the arithmetic, `precision`, is in the result).
 public struct KADDetails: Codable, Sendable {
     public var bandwidthSource: String
     public var seed: UInt64
@@ -85,9 +85,11 @@ public struct KADInfinityDetails: Codable, Sendable {
     public var steps: Int
     public var bandwidthSource: String
     public var bandwidth: Double?
-    public init(sampling: FADInfinitySampling, seed: UInt64, minFrames: Int, steps: Int, bandwidthSource: String, bandwidth: Double?) {
+    public var precision: KADPrecision
+    public init(sampling: FADInfinitySampling, seed: UInt64, minFrames: Int, steps: Int, bandwidthSource: String, bandwidth: Double?,
+                precision: KADPrecision) {
         self.sampling = sampling; self.seed = seed; self.minFrames = minFrames; self.steps = steps
-        self.bandwidthSource = bandwidthSource; self.bandwidth = bandwidth
+        self.bandwidthSource = bandwidthSource; self.bandwidth = bandwidth; self.precision = precision
     }
 }
 

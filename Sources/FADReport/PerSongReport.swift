@@ -119,7 +119,8 @@ public struct PerSongReport: Codable, Sendable {
     private func fileMetricsNote() -> String {
         guard let m = fileMetrics else { return "" }
         let sigma = m.kadBandwidth.map { "\(format($0)), \(escape(m.kadBandwidthSource))" } ?? "each file's own median distance"
-        var note = " KAD: the file's frames against all reference frames (bandwidth \(sigma))."
+        let precision = m.kadPrecision.map { ", \(escape($0)) inner products" } ?? ""
+        var note = " KAD: the file's frames against all reference frames (bandwidth \(sigma)\(precision))."
         if let k = m.k {
             note += " k-NN distance: from the file's \(escape(m.pooling))-pooled embedding to its k-th nearest reference file (k = \(k));"
                 + " \"in reference\" = inside some reference file's \(k)-NN ball (the precision criterion of Kynkäänniemi et al.)."
@@ -201,6 +202,8 @@ public struct PerSongFileMetrics: Codable, Sendable, Equatable {
     /// σ of the KAD kernel; nil when each file's own median was used (`generated`).
     public var kadBandwidth: Double?
     public var kadBandwidthSource: String
+    /// Arithmetic of the per-file KAD's inner products ("float32" or "float64").
+    public var kadPrecision: String?
     /// k of the k-NN columns, nil when they could not be computed.
     public var k: Int?
     public var pooling: String
@@ -208,9 +211,9 @@ public struct PerSongFileMetrics: Codable, Sendable, Equatable {
     public var knnUnavailable: String?
     /// Why the KAD column is empty.
     public var kadUnavailable: String?
-    public init(kadBandwidth: Double?, kadBandwidthSource: String, k: Int?, pooling: String, knnUnavailable: String?,
-                kadUnavailable: String? = nil) {
-        self.kadBandwidth = kadBandwidth; self.kadBandwidthSource = kadBandwidthSource; self.k = k
+    public init(kadBandwidth: Double?, kadBandwidthSource: String, kadPrecision: String? = nil, k: Int?, pooling: String,
+                knnUnavailable: String?, kadUnavailable: String? = nil) {
+        self.kadBandwidth = kadBandwidth; self.kadBandwidthSource = kadBandwidthSource; self.kadPrecision = kadPrecision; self.k = k
         self.pooling = pooling; self.knnUnavailable = knnUnavailable; self.kadUnavailable = kadUnavailable
     }
 }

@@ -8,7 +8,9 @@
 // mauve-text's `compute_mauve`, in the same run, with peak memory:
 //
 //   swift run -c release fad-bench metrics beyond --kadtk DIR [--python PY] [--rows 10000] [--dim 512]
-//        [--mad-files 2000] [--mad-dim 768] [--runs 3] [--python-runs 1] [--save DIR (writes the KAD inputs)]
+//        [--mad-files 2000] [--mad-dim 768] [--runs 3] [--python-runs 1] [--save DIR (writes the KAD inputs)] [--no-mad]
+//        [--precision float32|float64 (only one of KAD's two precisions)]
+//        [--spread N (KAD's own sampling spread: N further generated sets from the same distribution)]
 //   (DIR holds kadtk/kad.py: `pip download --no-deps kadtk==1.1.0` and unzip; PY needs torch,
 //    scikit-learn, faiss-cpu and mauve-text)
 import FAD
@@ -263,6 +265,9 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
     var python = "python3"
     var kadtk: String?
     var save: String?
+    var mad = true
+    var spread = 0
+    var precisions = KADPrecision.allCases
     var k = 0
     while k < arguments.count {
         switch arguments[k] {
@@ -275,6 +280,9 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
         case "--python": k += 1; python = arguments[k]
         case "--kadtk": k += 1; kadtk = arguments[k]
         case "--save": k += 1; save = arguments[k]
+        case "--no-mad": mad = false
+        case "--spread": k += 1; spread = Int(arguments[k]) ?? spread
+        case "--precision": k += 1; precisions = KADPrecision(rawValue: arguments[k]).map { [$0] } ?? precisions
         default: throw MetricsError.invalid(subject: "fad-bench metrics beyond", reason: "unknown argument \(arguments[k])")
         }
         k += 1
@@ -285,7 +293,7 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     print("load average: \((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?")", terminator: "")
 
-    print("== KAD, m = n = \(rows), d = \(dim): fad (blocked DGEMM, float64 sums, \(threads) threads) vs kadtk calc_kernel_audio_distance (torch CPU, float32, bandwidth None)")
+    print("== KAD, m = n = \(rows), d = \(dim): fad (blocked SGEMM or DGEMM, float64 sums, \(threads) threads) vs kadtk calc_kernel_audio_distance (torch CPU, float32, bandwidth None)")
     let x = benchmarkFrames(rows: rows, columns: dim, seed: 1)
     let y = benchmarkFrames(rows: rows, columns: dim, seed: 2)
     if let save {
@@ -296,30 +304,81 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
     let dataMiB = peakRSSMiB()
     var results: [String: KADResult] = [:]
     var times: [String: Double] = [:], cpus: [String: Double] = [:]
-    for (name, bandwidth) in [("reference", KADBandwidth.reference), ("generated", .generated)] {
-        var last: KADResult?
-        let t = try (0..<runs).map { _ in
-            try timed { last = try kernelAudioDistance(reference: x, generated: y, options: KADOptions(bandwidth: bandwidth)) }
+    let cases = precisions.flatMap { p in
+        [("reference", KADBandwidth.reference), ("generated", .generated)].map { (name: "\(p) \($0.0)", precision: p, bandwidth: $0.1) }
+    }
+    // Runs interleaved (one of each case per round), so that load changes on the shared machine
+    // fall on every case alike.
+    var samples: [String: [(wall: Double, cpu: Double)]] = [:]
+    for _ in 0..<runs {
+        for c in cases {
+            var last: KADResult?
+            let t = try timed { last = try kernelAudioDistance(reference: x, generated: y, options: KADOptions(bandwidth: c.bandwidth, precision: c.precision)) }
+            samples[c.name, default: []].append(t)
+            results[c.name] = last
         }
+        // Batch scoring: the reference side (its median and kernel sum) prepared once, then each
+        // further generated set costs only its own kernel sum and the cross term.
+        for p in precisions {
+            let prepared = try KernelReference(x, options: KADOptions(bandwidth: .reference, precision: p))
+            var cached: KADResult?
+            let t = try timed { cached = try prepared.distance(to: y) }
+            samples["\(p) cached", default: []].append(t)
+            results["\(p) cached"] = cached
+        }
+    }
+    for (name, t) in samples {
         times[name] = median(t.map(\.wall))
         cpus[name] = median(t.map(\.cpu))
-        results[name] = last
     }
-    // Batch scoring: the reference side (its median and kernel sum) prepared once, then each
-    // further generated set costs only its own kernel sum and the cross term.
-    let prepared = try KernelReference(x, options: KADOptions(bandwidth: .reference))
-    var cachedResult: KADResult?
-    let cachedTimes = try (0..<runs).map { _ in try timed { cachedResult = try prepared.distance(to: y) } }
-    times["cached"] = median(cachedTimes.map(\.wall))
-    cpus["cached"] = median(cachedTimes.map(\.cpu))
-    results["cached"] = cachedResult
     let kadMiB = peakRSSMiB()
-    print("fad bandwidth\tmedian_s\tcpu_s\tvalue\tsigma\tmedian_pairs")
-    for name in ["reference", "generated", "cached"] {
+    // % of SGEMM per CPU-second: the kernel sums' multiply-adds (the same-set sums over one
+    // triangle) against one serial 2048^3 SGEMM, both timed in CPU seconds.
+    let sgemmRate: Double = {
+        let n = 2048
+        var g = SeededGenerator(seed: 5)
+        let a = (0..<(n * n)).map { _ in Float(g.uniformDouble() - 0.5) }
+        var c = [Float](repeating: 0, count: n * n)
+        let cpu = (0..<3).map { _ in
+            timed {
+                BLAS.withKernelThreads(1) {
+                    a.withUnsafeBufferPointer { a in c.withUnsafeMutableBufferPointer { c in
+                        BLAS.parallelSgemm(m: n, n: n, k: n, a: a.baseAddress!, lda: n, b: a.baseAddress!, ldb: n, c: c.baseAddress!, ldc: n)
+                    }}
+                }
+            }.cpu
+        }
+        return 2 * pow(Double(n), 3) / median(cpu) / 1e9
+    }()
+    let kernelFlops = 2 * Double(dim) * (Double(rows) * Double(rows - 1) + Double(rows) * Double(rows))
+    print(String(format: "SGEMM 2048^3, one thread: %.1f GFLOP per CPU-s; KAD kernel sums (generated bandwidth: xx, yy halves and xy) %.3g GFLOP", sgemmRate, kernelFlops / 1e9))
+    let names = precisions.flatMap { p in ["reference", "generated", "cached"].map { "\(p) \($0)" } }
+    print("fad precision bandwidth\tmedian_s\tcpu_s\tvalue\tsigma\tmedian_pairs")
+    for name in names {
         let r = results[name]!
         print(name + String(format: "\t%.3f\t%.3f\t%.10g\t%.8g\t%d", times[name]!, cpus[name]!, r.value, r.bandwidth, r.medianPairs) + (r.medianExact ? " (exact)" : " (sampled)"))
     }
+    for p in precisions {
+        print(String(format: "\(p), generated bandwidth: %.1f GFLOP per CPU-s, %.0f %% of SGEMM's rate", kernelFlops / 1e9 / cpus["\(p) generated"]!,
+                     100 * kernelFlops / 1e9 / cpus["\(p) generated"]! / sgemmRate))
+    }
+    for bandwidth in ["reference", "generated"] where precisions.count == 2 {
+        let a = results["float32 \(bandwidth)"]!.value, b = results["float64 \(bandwidth)"]!.value
+        print(String(format: "float32 vs float64, \(bandwidth) bandwidth: relative difference %.2e (absolute %.2e); float64 / float32 CPU time %.2fx",
+                     abs(a - b) / abs(b), abs(a - b), cpus["float64 \(bandwidth)"]! / cpus["float32 \(bandwidth)"]!))
+    }
     print(String(format: "fad peak RSS: %.0f MiB after generating the data, %.0f MiB after KAD (+%.0f MiB)", dataMiB, kadMiB, kadMiB - dataMiB))
+    if spread >= 2 {
+        // x and y come from one distribution, so KAD is sampling noise around 0: its standard
+        // deviation over further generated sets is the scale any precision error competes with.
+        let prepared = try KernelReference(x, options: KADOptions(bandwidth: .reference, precision: precisions[0]))
+        let values = try (0..<spread).map { i in
+            try prepared.distance(to: benchmarkFrames(rows: rows, columns: dim, seed: 100 + UInt64(i))).value
+        }
+        let mean = values.reduce(0, +) / Double(spread)
+        let sd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(spread - 1)).squareRoot()
+        print(String(format: "KAD sampling spread (\(precisions[0]), reference bandwidth, %d generated sets): mean %.3g, sd %.3g", spread, mean, sd))
+    }
     if let kadtk {
         let xp = tmp.appendingPathComponent("kad_x.npy"), yp = tmp.appendingPathComponent("kad_y.npy")
         try NPYArray(x, dtype: .float32).write(to: xp)
@@ -330,12 +389,15 @@ func runBeyondFADBenchmarks(arguments: [String]) throws {
         let before = (json["rss_before_kib"] as! NSNumber).doubleValue / 1024, peak = (json["rss_peak_kib"] as! NSNumber).doubleValue / 1024
         print(String(format: "kadtk\t%.3f s, cpu %.3f s (median of %d, torch threads ", t, cpu, pythonRuns) + "\(json["torch_threads"]!))"
               + String(format: "\tvalue %.10g\tpeak RSS %.0f MiB (+%.0f MiB over its data)", v, peak, peak - before))
-        print(String(format: "speedup vs kadtk, wall (cpu): same bandwidth rule (generated) %.1fx (%.1fx); fad's default (reference) %.1fx (%.1fx); each further generated set against a prepared reference %.1fx (%.1fx)",
-                     t / times["generated"]!, cpu / cpus["generated"]!, t / times["reference"]!, cpu / cpus["reference"]!,
-                     t / times["cached"]!, cpu / cpus["cached"]!))
-        print(String(format: "value: fad (generated bandwidth, float64) vs kadtk (float32): relative difference %.2e",
-                     abs(results["generated"]!.value - v) / abs(v)))
+        for p in precisions {
+            print(String(format: "speedup vs kadtk, \(p), wall (cpu): same bandwidth rule (generated) %.1fx (%.1fx); fad's default (reference) %.1fx (%.1fx); each further generated set against a prepared reference %.1fx (%.1fx)",
+                         t / times["\(p) generated"]!, cpu / cpus["\(p) generated"]!, t / times["\(p) reference"]!, cpu / cpus["\(p) reference"]!,
+                         t / times["\(p) cached"]!, cpu / cpus["\(p) cached"]!))
+            print(String(format: "value: fad (generated bandwidth, \(p)) vs kadtk (float32): relative difference %.2e",
+                         abs(results["\(p) generated"]!.value - v) / abs(v)))
+        }
     }
+    guard mad else { return }
 
     print("\n== MAD / MAUVE, \(madFiles) + \(madFiles) files, d = \(madDim): fad vs mauve-text compute_mauve (faiss k-means)")
     let p = clusteredFrames(rows: madFiles, columns: madDim, centres: 60, seed: 3)

@@ -1,5 +1,5 @@
 import FADArrays
-import FADMetrics
+@testable import FADMetrics
 import Foundation
 import XCTest
 import _FADTestSupport
@@ -15,6 +15,12 @@ private func part(_ name: String) -> [String: Any] { beyond[name] as! [String: A
 private func numbers(_ value: Any?) -> [Double] { (value as! [NSNumber]).map(\.doubleValue) }
 private func floats(_ name: String) throws -> Matrix<Float> { try Fixtures.npy("metrics/\(name)").matrix(of: Float.self) }
 
+/// The float64 path carries the 1e-9 parity with kadtk's formula in float64.
+private let f64 = KADOptions(precision: .float64)
+private func options(_ bandwidth: KADBandwidth, _ precision: KADPrecision) -> KADOptions {
+    KADOptions(bandwidth: bandwidth, precision: precision)
+}
+
 final class KernelAudioDistanceTests: XCTestCase {
     // kadtk's calc_kernel_audio_distance in float64 against this in float64: both sums are of
     // ~1e5 kernel values each rounded to ~1e-16, so 1e-9 relative leaves ample room and still
@@ -25,18 +31,19 @@ final class KernelAudioDistanceTests: XCTestCase {
         for name in ["gen", "gen2"] {
             let gen = try floats("beyond_fad_kad_\(name).npy")
             let e = k[name] as! [String: Any]
-            let byReference = try kernelAudioDistance(reference: ref, generated: gen)
+            let byReference = try kernelAudioDistance(reference: ref, generated: gen, options: f64)
             XCTAssertLessThan(relativeError(byReference.value, number(e["reference_bandwidth"])), 1e-9, name)
             XCTAssertEqual(byReference.bandwidthSource, "reference")
             XCTAssertTrue(byReference.medianExact)
-            let byGenerated = try kernelAudioDistance(reference: ref, generated: gen, options: KADOptions(bandwidth: .generated))
+            XCTAssertEqual(byReference.precision, .float64)
+            let byGenerated = try kernelAudioDistance(reference: ref, generated: gen, options: options(.generated, .float64))
             XCTAssertLessThan(relativeError(byGenerated.value, number(e["generated_bandwidth"])), 1e-9, name)
             XCTAssertLessThan(relativeError(byGenerated.bandwidth, number(e["median_generated_f64"])), 1e-12, name)
             // kadtk's own bandwidth=None path takes the median in float32: σ agrees to float32
             // rounding, and KAD to the same order.
             XCTAssertLessThan(relativeError(byGenerated.bandwidth, number(e["median_generated_kadtk_f32"])), 1e-7, name)
             XCTAssertLessThan(relativeError(byGenerated.value, number(e["generated_bandwidth_kadtk_f32_median"])), 1e-6, name)
-            let fixed = try kernelAudioDistance(reference: ref, generated: gen, options: KADOptions(bandwidth: .fixed(3)))
+            let fixed = try kernelAudioDistance(reference: ref, generated: gen, options: options(.fixed(3), .float64))
             XCTAssertLessThan(relativeError(fixed.value, number(e["fixed_bandwidth_3"])), 1e-9, name)
             XCTAssertEqual(fixed.bandwidth, 3)
         }
@@ -61,7 +68,7 @@ final class KernelAudioDistanceTests: XCTestCase {
         let ranges = (k["files"] as! [[Int]]).map { $0[0]..<$0[1] }
         let files = ranges.enumerated().map { (name: "f\($0.offset)", frames: gen.selectingRows($0.element)) }
         let single = (name: "one", frames: gen.selectingRows([0]))
-        let scores = try perFileKAD(reference: KernelReference(ref), files: files + [single])
+        let scores = try perFileKAD(reference: KernelReference(ref, options: f64), files: files + [single])
         for (s, expected) in zip(scores, numbers(k["per_file_reference_bandwidth"])) {
             XCTAssertLessThan(relativeError(s.kad!, expected), 1e-9, s.name)
         }
@@ -74,7 +81,7 @@ final class KernelAudioDistanceTests: XCTestCase {
         let flat = try Fixtures.npy("metrics/beyond_fad_kad_inf_subsets.npy").values.map { Int($0) }
         var subsets: [[Int]] = [], start = 0
         for n in inf["ns"] as! [Int] { subsets.append(Array(flat[start..<(start + n)])); start += n }
-        let r = try kadInfinity(reference: KernelReference(ref), frames: gen, subsets: subsets)
+        let r = try kadInfinity(reference: KernelReference(ref, options: f64), frames: gen, subsets: subsets)
         for (p, e) in zip(r.points, numbers(inf["points"])) { XCTAssertLessThan(relativeError(p.fad, e), 1e-9) }
         XCTAssertLessThan(relativeError(r.value, number(inf["value"])), 1e-9)
         XCTAssertLessThan(relativeError(r.slope, number(inf["slope"])), 1e-9)
@@ -85,6 +92,104 @@ final class KernelAudioDistanceTests: XCTestCase {
         let b = try kadInfinity(reference: KernelReference(ref), frames: big, minFrames: 500, steps: 5, seed: 3)
         XCTAssertEqual(a, b)
         XCTAssertEqual(a.points.map(\.frames), fadInfinitySubsetSizes(total: 700, minFrames: 500, steps: 5))
+    }
+
+    // The float32 path (SGEMM on float32-rounded centred rows, d² in float64, exp in float32,
+    // sums in float64) against the same kadtk float64 values. Measured here (d = 24, 300 x 240 /
+    // 200 rows): relative errors up to 5.2e-7 over both sets, the three bandwidths, per-file KAD
+    // and KAD-inf; the bound 5e-6 is ~10x that. (Benchmark and real frames: README, Metrics.)
+    func testFloat32MatchesKadtkWithinMeasuredError() throws {
+        let k = part("kad")
+        let ref = try floats("beyond_fad_kad_ref.npy")
+        var worst = 0.0
+        func check(_ value: Double, _ expected: Any?, _ what: String) {
+            let e = relativeError(value, number(expected))
+            worst = max(worst, e)
+            XCTAssertLessThan(e, 5e-6, what)
+        }
+        for name in ["gen", "gen2"] {
+            let gen = try floats("beyond_fad_kad_\(name).npy")
+            let e = k[name] as! [String: Any]
+            let byReference = try kernelAudioDistance(reference: ref, generated: gen, options: options(.reference, .float32))
+            XCTAssertEqual(byReference.precision, .float32)
+            check(byReference.value, e["reference_bandwidth"], "\(name) reference")
+            let byGenerated = try kernelAudioDistance(reference: ref, generated: gen, options: options(.generated, .float32))
+            check(byGenerated.value, e["generated_bandwidth"], "\(name) generated")
+            // σ is the same float64 median in both precisions.
+            XCTAssertLessThan(relativeError(byGenerated.bandwidth, number(e["median_generated_f64"])), 1e-12, name)
+            check(try kernelAudioDistance(reference: ref, generated: gen, options: options(.fixed(3), .float32)).value,
+                  e["fixed_bandwidth_3"], "\(name) fixed")
+            // It is a different computation: not the float64 bits.
+            let exact = try kernelAudioDistance(reference: ref, generated: gen, options: f64)
+            XCTAssertNotEqual(byReference.value, exact.value, name)
+        }
+        let gen = try floats("beyond_fad_kad_gen.npy")
+        let ranges = (k["files"] as! [[Int]]).map { $0[0]..<$0[1] }
+        let files = ranges.enumerated().map { (name: "f\($0.offset)", frames: gen.selectingRows($0.element)) }
+        let prepared = try KernelReference(ref, options: options(.reference, .float32))
+        for (s, expected) in zip(try perFileKAD(reference: prepared, files: files), numbers(k["per_file_reference_bandwidth"])) {
+            check(s.kad!, expected, s.name)
+        }
+        let inf = k["inf"] as! [String: Any]
+        let flat = try Fixtures.npy("metrics/beyond_fad_kad_inf_subsets.npy").values.map { Int($0) }
+        var subsets: [[Int]] = [], start = 0
+        for n in inf["ns"] as! [Int] { subsets.append(Array(flat[start..<(start + n)])); start += n }
+        let r = try kadInfinity(reference: prepared, frames: gen, subsets: subsets)
+        for (p, e) in zip(r.points, numbers(inf["points"])) { check(p.fad, e, "KAD-inf point") }
+        check(r.value, inf["value"], "KAD-inf")
+        print("KAD float32 vs kadtk float64: largest relative error \(worst)")
+    }
+
+    /// The vectorisable exp of the kernel sums against the C library's, on a grid over KAD's
+    /// whole argument range. Measured: within 4.7e-16 relative (2 units in the last place).
+    func testKernelExpAgainstLibm() {
+        var worst = 0.0
+        var x = -708.0
+        while x <= 709 {
+            worst = max(worst, relativeError(kernelExp(x), Foundation.exp(x)))
+            x += 0.000_713_7
+        }
+        for v in [0.0, -1e-300, 1e-12, -0.5, -0.34657359027997264, 0.34657359027997264] {
+            worst = max(worst, relativeError(kernelExp(v), Foundation.exp(v)))
+        }
+        print("kernelExp vs exp: largest relative error \(worst)")
+        XCTAssertLessThan(worst, 1e-15)
+        XCTAssertEqual(kernelExp(-709), 0)
+        XCTAssertEqual(kernelExp(-.infinity), 0)
+        XCTAssertEqual(kernelExp(0), 1)
+    }
+
+    /// The float32 path's exp against the C library's on KAD's argument range.
+    func testKernelExpFloatAgainstLibm() {
+        var worst = 0.0
+        var x: Float = -87
+        while x <= 0 {
+            worst = max(worst, relativeError(Double(kernelExpFloat(x)), Foundation.exp(Double(x))))
+            x += 0.000_371
+        }
+        print("kernelExpFloat vs exp: largest relative error \(worst)")
+        XCTAssertLessThan(worst, 3e-7)
+        XCTAssertEqual(kernelExpFloat(-88), 0)
+        XCTAssertEqual(kernelExpFloat(0), 1)
+    }
+
+    func testLowerMedianBySelectionMatchesSort() {
+        var generator = SeededGenerator(seed: 9)
+        for n in [1, 2, 3, 10, 101, 1000] {
+            // Coarse values, so that ties are common.
+            var values = (0..<n).map { _ in Double(generator.uniform(below: max(1, n / 3))) }
+            let sorted = values.sorted()
+            XCTAssertEqual(nthSmallest(&values, (n - 1) / 2), sorted[(n - 1) / 2], "n \(n)")
+        }
+    }
+
+    func testFloat32BlocksAndThreads() throws {
+        let ref = try floats("beyond_fad_kad_ref.npy"), gen = try floats("beyond_fad_kad_gen.npy")
+        func run(_ block: Int, _ threads: Int) throws -> Double {
+            try kernelAudioDistance(reference: ref, generated: gen, options: KADOptions(precision: .float32, blockSize: block, threads: threads)).value
+        }
+        XCTAssertEqual(try run(7, 3), try run(7, 1), "same blocks, any thread count: the same bits")
+        XCTAssertLessThan(relativeError(try run(1024, 2), try run(7, 1)), 1e-6)
     }
 
     func testSameDistributionTendsToZeroWithVaryingSign() throws {
@@ -110,9 +215,9 @@ final class KernelAudioDistanceTests: XCTestCase {
 
     func testBlocksAndThreadsDoNotChangeTheValue() throws {
         let ref = try floats("beyond_fad_kad_ref.npy"), gen = try floats("beyond_fad_kad_gen.npy")
-        let a = try kernelAudioDistance(reference: ref, generated: gen, options: KADOptions(blockSize: 512, threads: 1))
-        let b = try kernelAudioDistance(reference: ref, generated: gen, options: KADOptions(blockSize: 7, threads: 3))
-        let c = try kernelAudioDistance(reference: ref, generated: gen, options: KADOptions(blockSize: 7, threads: 1))
+        let a = try kernelAudioDistance(reference: ref, generated: gen, options: KADOptions(precision: .float64, blockSize: 512, threads: 1))
+        let b = try kernelAudioDistance(reference: ref, generated: gen, options: KADOptions(precision: .float64, blockSize: 7, threads: 3))
+        let c = try kernelAudioDistance(reference: ref, generated: gen, options: KADOptions(precision: .float64, blockSize: 7, threads: 1))
         XCTAssertLessThan(relativeError(a.value, b.value), 1e-12)
         XCTAssertEqual(b.value, c.value, "same blocks, any thread count: the same bits")
     }
@@ -146,6 +251,17 @@ final class KernelAudioDistanceTests: XCTestCase {
         XCTAssertNil(KADBandwidth(parsing: "-1"))
         XCTAssertEqual(KADBandwidth(parsing: "2.5"), .fixed(2.5))
         XCTAssertEqual(KADBandwidth(parsing: "generated"), .generated)
+        XCTAssertEqual(KADPrecision(rawValue: "float32"), .float32)
+        // Finite float32 rows whose products would overflow float32: refused in float32 with
+        // the way out, computed in float64.
+        let huge = Matrix<Float>(rows: 3, columns: 2, values: [1e20, 0, -1e20, 3e19, 0, 5e19])
+        XCTAssertThrowsError(try kernelAudioDistance(reference: huge, generated: a, options: KADOptions(precision: .float32))) {
+            XCTAssertTrue("\($0)".contains("--kad-precision float64"), "\($0)")
+        }
+        XCTAssertThrowsError(try kernelAudioDistance(reference: a, generated: huge, options: KADOptions(precision: .float32)))
+        XCTAssertNoThrow(try kernelAudioDistance(reference: huge, generated: huge, options: KADOptions(precision: .float64)))
+        XCTAssertThrowsError(try kernelAudioDistance(reference: a, generated: a, options: KADOptions(blockSize: 1 << 40)))
+        XCTAssertNil(KADPrecision(rawValue: "float16"))
     }
 }
 

@@ -15,7 +15,8 @@ final class BeyondFADCommandTests: XCTestCase {
     }
 
     func testKADAndPRDCMatchTheReferencePackages() throws {
-        let run = try FAD.run([reference, generated, reference, "--json", "--metrics", "kad,kad-inf,mad,prdc", "--prdc-k", "2"])
+        let run = try FAD.run([reference, generated, reference, "--json", "--metrics", "kad,kad-inf,mad,prdc", "--prdc-k", "2",
+                               "--kad-precision", "float64"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let sets = try XCTUnwrap(try run.json()["sets"] as? [[String: Any]])
         let kad = try XCTUnwrap(sets[0]["kad"] as? [String: Any])
@@ -24,6 +25,7 @@ final class BeyondFADCommandTests: XCTestCase {
         XCTAssertEqual(kad["value"] as! Double, e["kad_reference_bandwidth"] as! Double, accuracy: 1e-9 * 3.2)
         XCTAssertEqual(kad["bandwidth"] as! Double, e["bandwidth"] as! Double, accuracy: 1e-12 * 5.6)
         XCTAssertEqual(kad["bandwidthSource"] as? String, "reference")
+        XCTAssertEqual(kad["precision"] as? String, "float64")
         // The reference bandwidth is the same kernel for both scored sets.
         XCTAssertEqual((sets[1]["kad"] as? [String: Any])?["bandwidth"] as? Double, kad["bandwidth"] as? Double)
         let prdc = try XCTUnwrap(sets[0]["prdc"] as? [String: Any])
@@ -47,7 +49,7 @@ final class BeyondFADCommandTests: XCTestCase {
     }
 
     func testBandwidthChoicesAndBadValues() throws {
-        let fixed = try FAD.run([reference, generated, "--json", "--metrics", "kad", "--kad-bandwidth", "3"])
+        let fixed = try FAD.run([reference, generated, "--json", "--metrics", "kad", "--kad-bandwidth", "3", "--kad-precision", "float64"])
         XCTAssertEqual(fixed.status, 0, fixed.stderr)
         let kad = try XCTUnwrap((try XCTUnwrap(try fixed.json()["sets"] as? [[String: Any]]))[0]["kad"] as? [String: Any])
         XCTAssertEqual(kad["bandwidthSource"] as? String, "fixed")
@@ -57,7 +59,17 @@ final class BeyondFADCommandTests: XCTestCase {
         let g = try XCTUnwrap((try XCTUnwrap(try generatedBandwidth.json()["sets"] as? [[String: Any]]))[0]["kad"] as? [String: Any])
         XCTAssertEqual(g["bandwidthSource"] as? String, "generated")
         XCTAssertNotEqual(g["bandwidth"] as? Double, expected["bandwidth"] as? Double)
-        for bad in [["--kad-bandwidth", "wide"], ["--kad-bandwidth", "-2"], ["--prdc-k", "0"], ["--mad-pooling", "median"]] {
+        // The default precision, float32: kadtk's float64 value within the float32 path's bound
+        // (5e-6 relative, see FADMetricsTests.KernelAudioDistanceTests; measured here 5.4e-8),
+        // recorded in the JSON.
+        let single = try FAD.run([reference, generated, "--json", "--metrics", "kad"])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        let s = try XCTUnwrap((try XCTUnwrap(try single.json()["sets"] as? [[String: Any]]))[0]["kad"] as? [String: Any])
+        XCTAssertEqual(s["precision"] as? String, "float32")
+        let e = expected["kad_reference_bandwidth"] as! Double
+        XCTAssertEqual(s["value"] as! Double, e, accuracy: 5e-6 * abs(e))
+        for bad in [["--kad-bandwidth", "wide"], ["--kad-bandwidth", "-2"], ["--prdc-k", "0"], ["--mad-pooling", "median"],
+                    ["--kad-precision", "float16"]] {
             let run = try FAD.run([reference, generated, "--metrics", "kad"] + bad)
             XCTAssertNotEqual(run.status, 0, bad.joined(separator: " "))
             XCTAssertTrue(run.stderr.contains(bad[0]), run.stderr)
@@ -74,7 +86,7 @@ final class BeyondFADCommandTests: XCTestCase {
             XCTAssertTrue(table.stdout.contains(column), "\(column) in \(table.stdout)")
         }
         XCTAssertTrue(table.stdout.contains("outside the reference manifold"), table.stdout)
-        let csv = try FAD.run([reference, generated, "--metrics", "kad,prdc", "--prdc-k", "2", "--csv"])
+        let csv = try FAD.run([reference, generated, "--metrics", "kad,prdc", "--prdc-k", "2", "--csv", "--kad-precision", "float64"])
         XCTAssertEqual(csv.status, 0, csv.stderr)
         let lines = csv.stdout.split(separator: "\n").map(String.init)
         let header = lines[0].split(separator: ",").map(String.init)
@@ -114,6 +126,7 @@ final class BeyondFADCommandTests: XCTestCase {
         XCTAssertEqual((inf["points"] as? [[String: Any]])?.last?["frames"] as? Int, 600)
         XCTAssertEqual(inf["sampling"] as? String, "replacement")
         XCTAssertEqual(inf["seed"] as? Int, 4)
+        XCTAssertEqual(inf["precision"] as? String, "float32")
         XCTAssertEqual(inf["bandwidth"] as? Double, (set["kad"] as? [String: Any])?["bandwidth"] as? Double)
     }
 
@@ -136,7 +149,8 @@ final class BeyondFADCommandTests: XCTestCase {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let html = dir.appendingPathComponent("report.html")
-        let run = try FAD.run(["per-song", reference, generated, "--csv", "-", "-o", html.path, "--prdc-k", "2", "--quiet"])
+        let run = try FAD.run(["per-song", reference, generated, "--csv", "-", "-o", html.path, "--prdc-k", "2", "--quiet",
+                               "--kad-precision", "float64"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let lines = run.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines[0], "path,fad,robust_z,frames,outlier,top_tags,kad,knn_distance,inside_reference")
@@ -154,5 +168,6 @@ final class BeyondFADCommandTests: XCTestCase {
         let page = try String(contentsOf: html, encoding: .utf8)
         XCTAssertTrue(page.contains("<th>KAD</th>") && page.contains("<th>in reference</th>"))
         XCTAssertTrue(page.contains("k-th nearest reference file (k = 2)") && page.contains("2-NN ball"))
+        XCTAssertTrue(page.contains("float64 inner products"))
     }
 }
