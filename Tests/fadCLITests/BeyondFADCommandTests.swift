@@ -58,11 +58,11 @@ final class BeyondFADCommandTests: XCTestCase {
         let generatedBandwidth = try FAD.run([reference, generated, "--json", "--metrics", "kad", "--kad-bandwidth", "generated"])
         let g = try XCTUnwrap((try XCTUnwrap(try generatedBandwidth.json()["sets"] as? [[String: Any]]))[0]["kad"] as? [String: Any])
         XCTAssertEqual(g["bandwidthSource"] as? String, "generated")
+        XCTAssertEqual(g["precision"] as? String, "float64")  // the default: kadtk's formula to ~1e-12
         XCTAssertNotEqual(g["bandwidth"] as? Double, expected["bandwidth"] as? Double)
-        // The default precision, float32: kadtk's float64 value within the float32 path's bound
-        // (5e-6 relative, see FADMetricsTests.KernelAudioDistanceTests; measured here 5.4e-8),
-        // recorded in the JSON.
-        let single = try FAD.run([reference, generated, "--json", "--metrics", "kad"])
+        // float32: kadtk's float64 value within the float32 path's bound (5e-6 relative, see
+        // FADMetricsTests.KernelAudioDistanceTests; measured here 5.4e-8), recorded in the JSON.
+        let single = try FAD.run([reference, generated, "--json", "--metrics", "kad", "--kad-precision", "float32"])
         XCTAssertEqual(single.status, 0, single.stderr)
         let s = try XCTUnwrap((try XCTUnwrap(try single.json()["sets"] as? [[String: Any]]))[0]["kad"] as? [String: Any])
         XCTAssertEqual(s["precision"] as? String, "float32")
@@ -126,7 +126,7 @@ final class BeyondFADCommandTests: XCTestCase {
         XCTAssertEqual((inf["points"] as? [[String: Any]])?.last?["frames"] as? Int, 600)
         XCTAssertEqual(inf["sampling"] as? String, "replacement")
         XCTAssertEqual(inf["seed"] as? Int, 4)
-        XCTAssertEqual(inf["precision"] as? String, "float32")
+        XCTAssertEqual(inf["precision"] as? String, "float64")  // the default
         XCTAssertEqual(inf["bandwidth"] as? Double, (set["kad"] as? [String: Any])?["bandwidth"] as? Double)
     }
 
