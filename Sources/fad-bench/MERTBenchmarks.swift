@@ -88,12 +88,12 @@ func runMERTBenchmarks(arguments: [String]) throws {
 }
 
 /// Median seconds of m-a-p's MERTModel (all hidden states) on one clip in PyTorch, and the
-/// Python process's peak RSS.
+/// Python process's own peak RSS (VmHWM).
 private func pytorchMERTSeconds(python: String, reference: String, size: MERT.Size, samples: Int, threads: Int,
                                 repeats: Int) throws -> (seconds: Double, peakMiB: Double) {
     let large = size == .large
     let script = """
-    import importlib, json, os, resource, statistics, sys, time, types, warnings
+    import importlib, json, os, statistics, sys, time, types, warnings
     warnings.filterwarnings("ignore")
     import torch
     package = types.ModuleType("mert_hf"); package.__path__ = [os.path.abspath(\"\(reference)\")]; sys.modules["mert_hf"] = package
@@ -113,7 +113,9 @@ private func pytorchMERTSeconds(python: String, reference: String, size: MERT.Si
         times = []
         for _ in range(\(repeats)):
             t = time.perf_counter(); model(x, output_hidden_states=True); times.append(time.perf_counter() - t)
-    print(json.dumps({"seconds": statistics.median(times), "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    # VmHWM, not ru_maxrss: Linux carries the parent's peak across fork + exec into ru_maxrss.
+    hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+    print(json.dumps({"seconds": statistics.median(times), "rss_kib": float(hwm)}))
     """
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)

@@ -412,7 +412,9 @@ extension MERT: AudioNetwork {
     public static let specs: [ModelSpec] = Size.allCases.flatMap { size in
         [Pooling.frames, .seconds].map { pooling in
             var spec = ModelSpec(id: size.rawValue + (pooling == .frames ? "" : "-kadtk"), sampleRate: sampleRate, input: .waveform,
-                                 windows: .sliding(length: pooling == .frames ? receptiveField : sampleRate, hop: hopLength),
+                                 // What a row stands for (reported as the window): a 320-sample frame, or kadtk's ~1 s block.
+                                 windows: pooling == .frames ? .sliding(length: hopLength, hop: hopLength)
+                                                             : .sliding(length: sampleRate, hop: sampleRate),
                                  layers: (0...size.layers).map { LayerDescriptor(name: String($0), dimension: size.hidden) },
                                  defaultLayer: String(size.layers), weights: .imported(size.officialCheckpoint, importSpec(size)),
                                  batchSize: 750)
