@@ -5,7 +5,10 @@ The reference code is not on PyPI (it lives with the checkpoints on the Hugging 
 m-a-p's GitHub repository yizhilll/MERT, scripts/mert_hf/{modeling_MERT.py, configuration_MERT.py});
 it is not committed here. Fetch those two files into a directory and pass it:
 
-    /tmp/ref/bin/python Tests/Fixtures/scripts/mert_fixtures.py /tmp/mert_ref
+    /tmp/ref/bin/python Tests/Fixtures/scripts/mert_fixtures.py /tmp/mert_ref [CLIP]
+
+CLIP (default Examples/reference/battle.ogg) is any audio file soundfile reads; its first
+3 s + 77 samples (or all of it, if shorter) are used.
 
 Needs /tmp/ref with torch, numpy, soundfile and transformers 4.46.3 (the HuBERT classes the MERT
 code imports; 5.x returns no hidden states).
@@ -25,10 +28,10 @@ mean, divided by sqrt(population variance + 1e-7) over the whole clip.
 Writes Tests/Fixtures/mert/:
   weights_95m.json / weights_330m.json  manifests (index, name, shape, scale, offset), state_dict
                        order, official key names (pos_conv weight_g / weight_v)
-  music.npy            3.0 s + 77 samples of Examples/reference/battle.ogg resampled to 24 kHz
-  music_95m_hidden.npy  [13, 15, 768] float32: hidden_states[l] (l = 0...12) at frames 0, 16, ...,
-                       208 and the last (223), subsampled to keep the fixture small
-  music_330m_hidden.npy [25, 15, 1024] likewise (l = 0...24)
+  music.npy            3.0 s + 77 samples of CLIP (mono) resampled to 24 kHz
+  music_95m_hidden.npy  [13, K, 768] float32: hidden_states[l] (l = 0...12) at frames 0, 16, 32, ...
+                       and the last (K = 15 for 3 s: 0...208 and 223), subsampled to keep it small
+  music_330m_hidden.npy [25, K, 1024] likewise (l = 0...24)
   music_95m_last.npy   [frames, 768]: every frame of hidden_states[12]
 and /tmp/fad-torch/mert-v1-{95m,330m}-deterministic.bin: the full state dicts (torch.save, the
 layout of the hub's pytorch_model.bin; not committed).
@@ -102,12 +105,13 @@ def normalize(wave):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
+    clip = sys.argv[2] if len(sys.argv) == 3 else os.path.join(ROOT, "Examples/reference/battle.ogg")
     modeling, configuration = load_reference(sys.argv[1])
     os.makedirs(OUT, exist_ok=True)
     os.makedirs("/tmp/fad-torch", exist_ok=True)
-    wave, rate = sf.read(os.path.join(ROOT, "Examples/reference/battle.ogg"), dtype="float32", always_2d=True)
+    wave, rate = sf.read(clip, dtype="float32", always_2d=True)
     music = resample(wave.mean(axis=1), rate, 24000)[:3 * 24000 + 77]
     np.save(os.path.join(OUT, "music.npy"), music)
     for size, extra in CONFIGS.items():
