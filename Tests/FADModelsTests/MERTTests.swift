@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import XCTest
 import FADNN
 @testable import FADModels
@@ -132,6 +135,45 @@ final class MERTTests: XCTestCase {
         let one = try model.analyze(samples: Array(wave.prefix(400)), layers: ["0", "12"], windowHop: nil)
         XCTAssertEqual(one.embeddings["12"]?.rows, 1)
         XCTAssertTrue(one.embeddings["12"]!.values.allSatisfy(\.isFinite))
+    }
+
+    /// Peak memory does not grow with the file past the limit (2 s here): a 20-minute file
+    /// costs what a 10 s one does, beyond its own samples (allocated before the measurement).
+    /// Linux only (the kernel's peak-RSS mark, reset through /proc/self/clear_refs).
+    func testPeakMemoryIsFlatPastTheLimit() throws {
+        #if !canImport(Glibc)
+        throw XCTSkip("Linux only")
+        #else
+        func status(_ key: String) -> Double? {
+            guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+                  let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }),
+                  let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+            return kib / 1024
+        }
+        let model = try Self.networkModel("mert-v1-95m")
+        var network = model.network
+        network.limitSamples = 48_000
+        func peakIncrease(_ samples: [Float]) throws -> Double {
+            // Freed heap pages go back to the kernel first, or reusing them would not show.
+            if let symbol = dlsym(dlopen(nil, RTLD_NOW), "malloc_trim") {
+                _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
+            }
+            guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { throw XCTSkip("no /proc/self/clear_refs") }
+            handle.write(Data("5".utf8)); try handle.close()
+            let before = try XCTUnwrap(status("VmRSS:"))
+            let windows = try network.windows(of: samples, spec: model.spec, frontEnd: nil, hop: nil)
+            let rows = try XCTUnwrap(windows.outputs?(0 ..< windows.starts.count, ["12"]).layers["12"])
+            XCTAssertEqual(rows.shape, [MERT.frames(samples: 48_000), 768])
+            return try XCTUnwrap(status("VmHWM:")) - before
+        }
+        let short = (0..<(10 * 24_000)).map { Float(sin(Double($0) * 0.031)) * 0.3 }
+        let long = (0..<(20 * 60 * 24_000)).map { Float(sin(Double($0) * 0.031)) * 0.3 }
+        _ = try peakIncrease(short)  // warm-up: first-use allocations
+        let a = try peakIncrease(short), b = try peakIncrease(long)
+        print(String(format: "MERT peak RSS increase, 2 s limit: %.1f MiB for a 10 s file, %.1f MiB for a 20-minute one", a, b))
+        XCTAssertGreaterThan(a, 1, "the measurement sees the activations")
+        XCTAssertLessThan(b - a, 16)
+        #endif
     }
 
     /// The official layout: `masked_spec_embed` is dropped, anything else unknown or misshaped
