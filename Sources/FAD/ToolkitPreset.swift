@@ -10,11 +10,15 @@ import Foundation
 /// | `audiocraft` | audiocraft `metrics/kld.py` | `passt` | consecutive 10 s, unpadded, last kept if > 0.15 s | as decoded | KL(ref ‖ gen), softmax per segment, mean over segment pairs, ε = 1e-6 on gen |
 /// | `stable-audio-metrics` | stable-audio-metrics `src/passt_kld.py` | `passt` | 10 s at 5 s hop below n - 5 s, zero-padded if > 1.5 s | peak -1 dB | KL(gen ‖ ref) of softmax(mean of window logits), ε = 1e-6 on ref |
 /// | `av-benchmark` | hkchengrex/av-benchmark `extract.py` | `passt` layer `embedding` | the first 10 s, zero-padded | as decoded | FD |
+/// | `kadtk` | YoonjinXD/kadtk `MERTModel` | `mert-v1-95m-kadtk` (layer 12) | the file's first 6 min in one pass, frames averaged over ~1 s blocks | as decoded | KAD |
+/// | `mad` | i-need-sleep/mad `MERT330M` | `mert-v1-330m` layer 24 | the file in one pass (fad: first 6 min), max over frames | as decoded | MAD |
 public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
     case fadtk
     case audiocraft
     case stableAudioMetrics = "stable-audio-metrics"
     case avBenchmark = "av-benchmark"
+    case kadtk
+    case mad
 
     public var toolkit: String {
         switch self {
@@ -22,6 +26,8 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
         case .audiocraft: return "facebookresearch/audiocraft"
         case .stableAudioMetrics: return "Stability-AI/stable-audio-metrics"
         case .avBenchmark: return "hkchengrex/av-benchmark"
+        case .kadtk: return "YoonjinXD/kadtk"
+        case .mad: return "i-need-sleep/mad"
         }
     }
 
@@ -30,11 +36,21 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
         switch self {
         case .fadtk: return "clap-laion-music"
         case .audiocraft, .stableAudioMetrics, .avBenchmark: return "passt"
+        // kadtk's MERT (`MERTModel`, 95M, layer 12, limit_minutes=6) with its 1 s mean pooling.
+        case .kadtk: return "mert-v1-95m-kadtk"
+        // MAD's `MERT330M.get_embedding(audio, layer=24, aggregation='max')`.
+        case .mad: return "mert-v1-330m"
         }
     }
 
     /// The embedding layer, when not the model's default.
-    public var layer: String? { self == .avBenchmark ? "embedding" : nil }
+    public var layer: String? {
+        switch self {
+        case .avBenchmark: return "embedding"
+        case .mad: return "24"
+        default: return nil
+        }
+    }
 
     /// How the toolkit cuts clips into windows.
     public var windowing: ClipWindowing? {
@@ -43,6 +59,8 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
         case .audiocraft: return ClipWindowing(layout: .consecutive, windowSeconds: 10, hopSeconds: 10, minimumSeconds: 0.15)
         case .stableAudioMetrics: return ClipWindowing(layout: .stableAudioMetrics, windowSeconds: 10, hopSeconds: 5)
         case .avBenchmark: return ClipWindowing(layout: .first, windowSeconds: 10, hopSeconds: 10)
+        // The file in one pass (MERT frames its input itself).
+        case .kadtk, .mad: return nil
         }
     }
 
@@ -50,7 +68,7 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
         switch self {
         case .fadtk: return .int16RoundTrip
         case .stableAudioMetrics: return .peak(decibels: -1)
-        case .audiocraft, .avBenchmark: return .none
+        case .audiocraft, .avBenchmark, .kadtk, .mad: return .none
         }
     }
 
@@ -59,11 +77,17 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
         switch self {
         case .audiocraft: return .audiocraft
         case .stableAudioMetrics: return .stableAudioMetrics
-        case .fadtk, .avBenchmark: return nil
+        case .fadtk, .avBenchmark, .kadtk, .mad: return nil
         }
     }
 
-    public var metrics: Set<EvaluationMetric> { klPreset == nil ? [.fad] : [.kld] }
+    public var metrics: Set<EvaluationMetric> {
+        switch self {
+        case .kadtk: return [.kad]
+        case .mad: return [.mad]
+        default: return klPreset == nil ? [.fad] : [.kld]
+        }
+    }
 
     /// Options with the preset's settings over `base`. `model` replaces the preset's model
     /// (then the model's default layer is used); the model must be one this build has.

@@ -46,12 +46,12 @@ public struct ModelWindows: Sendable {
     public var batch: @Sendable (Range<Int>) -> FADNN.Tensor
     /// For a network whose windows are the frames of a sequence it computes as a stream, with
     /// state carried from one batch to the next (EnCodec's LSTM): the outputs of the windows
-    /// `starts[range]`, asked for in order; the runner then does not call `forward`. Nil for
-    /// independent windows.
-    public var outputs: (@Sendable (Range<Int>) throws -> NetworkOutput)?
+    /// `starts[range]` for the requested layers, asked for in order; the runner then does not
+    /// call `forward`. Nil for independent windows.
+    public var outputs: (@Sendable (Range<Int>, Set<String>) throws -> NetworkOutput)?
 
     public init(starts: [Int], batch: @escaping @Sendable (Range<Int>) -> FADNN.Tensor,
-                outputs: (@Sendable (Range<Int>) throws -> NetworkOutput)? = nil) {
+                outputs: (@Sendable (Range<Int>, Set<String>) throws -> NetworkOutput)? = nil) {
         self.starts = starts; self.batch = batch; self.outputs = outputs
     }
 
@@ -222,7 +222,7 @@ public final class NetworkModel<Network: AudioNetwork>: AudioEmbeddingModel {
         while first < n {
             let count = min(spec.batchSize, n - first)
             let range = first ..< first + count
-            let out = try windows.outputs?(range) ?? network.forward(windows.batch(range), layers: layers)
+            let out = try windows.outputs?(range, layers) ?? network.forward(windows.batch(range), layers: layers)
             for layer in layers {
                 guard let tensor = out.layers[layer] else {
                     throw ModelError(path: spec.id, kind: .invalidInput, reason: "the network produced no \(layer) output")

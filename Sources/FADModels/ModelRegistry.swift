@@ -12,6 +12,7 @@ public enum ModelRegistry {
         CLAP.self,
         PaSST.self,
         EnCodec.self,
+        MERT.self,
     ]
 
     /// The spec of every id, in ``networks`` order.

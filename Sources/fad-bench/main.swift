@@ -10,6 +10,7 @@ let benchmarks: [String: (_ arguments: [String]) throws -> Void] = [
     "conv3x3": runConv3x3Benchmarks,
     "encodec": runEnCodecBenchmarks,
     "layers": runLayerBenchmarks,
+    "mert": runMERTBenchmarks,
     "metrics": runMetricsBenchmarks,
     "models": runModelBenchmarks,
     "passt": runPaSSTBenchmarks,

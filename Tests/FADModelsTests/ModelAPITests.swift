@@ -6,7 +6,8 @@ import _FADTestSupport
 
 final class ModelAPITests: XCTestCase {
     func testRegistryAndDescriptors() throws {
-        XCTAssertEqual(ModelRegistry.names, ["clap-laion-audio", "clap-laion-music", "encodec-24k", "encodec-48k", "msd-musicnn", "msd-vgg", "mtt-musicnn", "mtt-vgg",
+        XCTAssertEqual(ModelRegistry.names, ["clap-laion-audio", "clap-laion-music", "encodec-24k", "encodec-48k",
+                                             "mert-v1-330m", "mert-v1-330m-kadtk", "mert-v1-95m", "mert-v1-95m-kadtk", "msd-musicnn", "msd-vgg", "mtt-musicnn", "mtt-vgg",
                                              "panns-cnn14", "panns-cnn14-16k", "panns-wavegram-logmel", "passt", "vggish", "vggish-google"])
         let model = try ModelRegistry.load("msd-musicnn")
         let d = model.descriptor

@@ -113,6 +113,22 @@ final class ToolkitPresetTests: XCTestCase {
         }
     }
 
+    /// kadtk's and MAD's MERT conventions: model, layer, metric; MERT frames the file itself.
+    func testMERTPresets() throws {
+        let kadtk = try ToolkitPreset.kadtk.options(from: EvaluationOptions())
+        XCTAssertEqual(kadtk.model, "mert-v1-95m-kadtk")
+        XCTAssertNil(kadtk.layer)
+        XCTAssertEqual(kadtk.metrics, [.kad])
+        XCTAssertNil(kadtk.clipWindowing)
+        let mad = try ToolkitPreset.mad.options(from: EvaluationOptions())
+        XCTAssertEqual(mad.model, "mert-v1-330m")
+        XCTAssertEqual(mad.layer, "24")
+        XCTAssertEqual(mad.metrics, [.mad])
+        XCTAssertEqual(mad.madPooling, .max)
+        XCTAssertNil(mad.clipWindowing)
+        XCTAssertEqual(mad.audioNormalization, .none)
+    }
+
     func testPresetWithoutItsModelIsAClearUsageError() throws {
         for preset in ToolkitPreset.allCases where !ModelRegistry.names.contains(preset.model) {
             let run = try FAD.run(["ref", "gen", "--preset", preset.rawValue, "--no-cache"])

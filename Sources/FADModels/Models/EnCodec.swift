@@ -427,7 +427,7 @@ extension EnCodec: AudioNetwork {
             // The samples a batch covers (for inspection); the runner uses `outputs`.
             let first = stream.starts[range.lowerBound], last = min(stream.length, stream.starts[range.upperBound - 1] + Self.hopLength)
             return FADNN.Tensor(shape: [1, last - first, channels], values: Array(samples[(first * channels) ..< (last * channels)]))
-        }, outputs: { range in
+        }, outputs: { range, _ in
             NetworkOutput(layers: ["latent": try box.frames(range)])
         })
     }
