@@ -6,7 +6,7 @@ import Foundation
 ///
 /// | preset | toolkit code | model | windows | audio | metric |
 /// |---|---|---|---|---|---|
-/// | `fadtk` | microsoft/fadtk `CLAPLaionModel` | `clap-laion-music` | 10 s from every 1 s, zero-padded; embeddings stored as float16 | int16 round trip | FAD |
+/// | `fadtk` | microsoft/fadtk `CLAPLaionModel` (`--model` another: its loader's whole-file pass) | `clap-laion-music` | 10 s from every 1 s, zero-padded (other models: the whole file, EnCodec cut at 3 min, MERT at 6); embeddings stored as float16, per-file float16 means merged (`calculate_embd_statistics_online`) | int16 round trip | FAD |
 /// | `audiocraft` | audiocraft `metrics/kld.py` | `passt` | consecutive 10 s, unpadded, last kept if > 0.15 s | as decoded | KL(ref ‖ gen), softmax per segment, mean over segment pairs, ε = 1e-6 on gen |
 /// | `stable-audio-metrics` | stable-audio-metrics `src/passt_kld.py` | `passt` | 10 s at 5 s hop below n - 5 s, zero-padded if > 1.5 s | peak -1 dB | KL(gen ‖ ref) of softmax(mean of window logits), ε = 1e-6 on ref |
 /// | `av-benchmark` | hkchengrex/av-benchmark `extract.py` | `passt` layer `embedding` | the first 10 s, zero-padded | as decoded | FD |
@@ -52,8 +52,21 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// How the toolkit cuts clips into windows.
-    public var windowing: ClipWindowing? {
+    /// How the toolkit cuts clips into windows for its own model.
+    public var windowing: ClipWindowing? { windowing(model: model) }
+
+    /// How the toolkit cuts clips into windows for `model`. fadtk windows only CLAP; its other
+    /// loaders take the whole file (EnCodec cut at 3 minutes, MERT at 6), and every one stores
+    /// float16 embeddings.
+    public func windowing(model: String) -> ClipWindowing? {
+        if self == .fadtk && !model.hasPrefix("clap-laion") {
+            let cut: Double = model.hasPrefix("encodec") ? 180 : model.hasPrefix("mert") ? 360 : 0
+            return ClipWindowing(layout: .whole, windowSeconds: cut, hopSeconds: 0, float16Embeddings: true)
+        }
+        return toolkitWindowing
+    }
+
+    private var toolkitWindowing: ClipWindowing? {
         switch self {
         case .fadtk: return ClipWindowing(layout: .everyHop, windowSeconds: 10, hopSeconds: 1, float16Embeddings: true)
         case .audiocraft: return ClipWindowing(layout: .consecutive, windowSeconds: 10, hopSeconds: 10, minimumSeconds: 0.15)
@@ -62,6 +75,12 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
         // The file in one pass (MERT frames its input itself).
         case .kadtk, .mad: return nil
         }
+    }
+
+    /// The toolkit's own treatment of the samples for `model`: fadtk's int16 round trip is
+    /// `CLAPLaionModel`'s; its other loaders read the 16-bit files it wrote as they are.
+    public func audioNormalization(model: String) -> AudioNormalization {
+        self == .fadtk && !model.hasPrefix("clap-laion") ? .none : audioNormalization
     }
 
     public var audioNormalization: AudioNormalization {
@@ -90,7 +109,7 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
     }
 
     /// Options with the preset's settings over `base`. `model` replaces the preset's model
-    /// (then the model's default layer is used); the model must be one this build has.
+    /// (then `base`'s layer, or the model's default, is used); the model must be one this build has.
     public func options(from base: EvaluationOptions, model: String? = nil) throws -> EvaluationOptions {
         let chosen = model ?? self.model
         guard ModelRegistry.names.contains(chosen) else {
@@ -100,11 +119,11 @@ public enum ToolkitPreset: String, CaseIterable, Codable, Sendable {
         }
         var options = base
         options.model = chosen
-        options.layer = model == nil ? layer : nil
+        options.layer = model == nil ? layer : base.layer
         options.hop = nil
         options.hopSeconds = nil
-        options.clipWindowing = windowing
-        options.audioNormalization = audioNormalization
+        options.clipWindowing = windowing(model: chosen)
+        options.audioNormalization = audioNormalization(model: chosen)
         if let klPreset { options.klPreset = klPreset }
         options.metrics = metrics
         options.preset = self

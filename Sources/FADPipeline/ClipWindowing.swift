@@ -14,19 +14,24 @@ import Foundation
 ///   keeping segments longer than `minimumSeconds` (0.15 s), fed unpadded ("we don't pad ... as
 ///   this otherwise affects the KLD computation").
 /// - `first` (av-benchmark `extract.py`): the first window only, `wav[..., :w]` or zero-padded.
+/// - `whole` (fadtk's models other than CLAP): the file in one pass through the model's own
+///   windows, cut after `windowSeconds` when that is positive (`EncodecEmbModel.load_wav`: 3
+///   minutes; `MERTModel`: `limit_minutes=6`), never padded.
 ///
 /// An unpadded window goes to the model as it is (PaSST runs any length from 4801 samples with
 /// its positional embeddings cut to the frames present, as hear21passt does).
 ///
 /// `float16Embeddings` rounds every embedding value to IEEE half precision, as fadtk stores its
-/// embeddings (`ModelLoader.get_embedding`: `embd.astype(np.float16)`), so statistics are
-/// computed from the values fadtk computes them from.
+/// embeddings (`ModelLoader.get_embedding`: `embd.astype(np.float16)`), and merges each file's
+/// statistics as fadtk's `calculate_embd_statistics_online` does: the file's mean is numpy's
+/// mean of its float16 rows, itself float16 (``RunningStatistics/addFile(_:meanRoundedToFloat16:)``).
 public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertible {
     public enum Layout: String, Sendable, Hashable, Codable {
         case everyHop = "every-hop"
         case stableAudioMetrics = "stable-audio-metrics"
         case consecutive
         case first
+        case whole
     }
 
     public var layout: Layout
@@ -53,7 +58,7 @@ public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertibl
     public func pads(count: Int, windowSamples w: Int) -> Bool {
         switch layout {
         case .everyHop, .first: return true
-        case .consecutive: return false
+        case .consecutive, .whole: return false
         case .stableAudioMetrics: return count > Int(Double(w) * 0.15)
         }
     }
@@ -68,10 +73,11 @@ public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertibl
         let h = layout == .consecutive ? w : max(1, Int(hopSeconds * Double(sampleRate)))
         let end: Int
         switch layout {
-        case .everyHop, .consecutive, .first: end = count
+        case .everyHop, .consecutive, .first, .whole: end = count
         case .stableAudioMetrics: end = max(h, count - h)
         }
         if layout == .first { return [0..<min(w, count)] }
+        if layout == .whole { return [0..<(windowSeconds > 0 ? min(w, count) : count)] }
         let minimum = Int(minimumSeconds * Double(sampleRate))
         return stride(from: 0, to: end, by: h).compactMap { start in
             let range = start..<min(start + w, count)
@@ -91,7 +97,7 @@ public struct ClipWindowing: Sendable, Hashable, Codable, CustomStringConvertibl
         // one window: at its default hop it would cut the cut again (CLAP's default is fadtk's
         // 1 s hop, which would give ten zero-padded windows per cut instead of one).
         let modelWindowSamples = model.descriptor.windowFrames * max(1, model.descriptor.frameHop)
-        let hop: Int? = modelWindowSamples >= w ? model.descriptor.windowFrames : nil
+        let hop: Int? = layout != .whole && modelWindowSamples >= w ? model.descriptor.windowFrames : nil
         for range in windows(count: samples.count, sampleRate: sampleRate) {
             var window = Array(samples[range])
             if window.count < w && pads(count: window.count, windowSamples: w) {

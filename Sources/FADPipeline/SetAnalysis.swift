@@ -115,6 +115,8 @@ public struct SetAnalyzer: Sendable {
     private func gather(path: String, files: [InputFile], request: AnalysisRequest,
                         produce: ((Int, Result<FileEmbeddings, Error>) -> Void) -> Void) throws -> AnalyzedSet {
         var running: RunningStatistics?
+        // The fadtk preset's statistics: per-file float16 means merged as fadtk merges them.
+        let fadtkFileMerge = extractor?.clipWindowing?.float16Embeddings == true
         var kept: [(key: String, frames: Matrix<Float>)] = []
         var logits: [String: [Float]] = [:]
         var windowLogits: [String: [[Float]]] = [:]
@@ -147,7 +149,11 @@ public struct SetAnalyzer: Sendable {
                     failures.append(FileFailure(path: embedded.file.url.path, reason: "no embedding frames"))
                     return
                 }
-                running!.add(frames)
+                if fadtkFileMerge {
+                    running!.addFile(frames, meanRoundedToFloat16: true)
+                } else {
+                    running!.add(frames)
+                }
                 keys.append(embedded.file.key)
                 if embedded.fromCache { cached += 1 }
                 if request.keepFrames { kept.append((embedded.file.key, frames)) }

@@ -116,6 +116,23 @@ public struct RunningStatistics: Sendable {
         merge(count: o.flushedCount, mean: o.flushedMean, scatterUpper: o.scatterUpper)
     }
 
+    /// Adds one file's frames as fadtk 1.1.0 merges the float16 embeddings it stored
+    /// (`calculate_embd_statistics_online`): the file's own mean and centred scatter enter Chan's
+    /// update, the mean rounded to half precision when `meanRoundedToFloat16` (numpy's mean of a
+    /// float16 array is float16: a float32 sum divided, then rounded) while the scatter stays
+    /// about the exact mean (`np.cov` works in float64). A one-frame file adds a zero scatter
+    /// where fadtk's `np.cov` gives NaN.
+    public mutating func addFile(_ frames: Matrix<Float>, meanRoundedToFloat16: Bool) {
+        checkColumns(frames.columns)
+        guard frames.rows > 0 else { return }
+        var file = RunningStatistics(dimension: dimension)
+        file.add(frames)
+        file.flush()
+        let mean = meanRoundedToFloat16 ? file.flushedMean.map { Double(Float16(Float($0))) } : file.flushedMean
+        flush()
+        merge(count: file.flushedCount, mean: mean, scatterUpper: file.scatterUpper)
+    }
+
     /// The mean and unbiased covariance, labelled with `metadata`. Throws when no frame was added.
     public func finalized(metadata: StatisticsMetadata) throws -> GaussianStatistics {
         guard count > 0 else { throw StatisticsError(reason: "no embedding frames to compute statistics from") }

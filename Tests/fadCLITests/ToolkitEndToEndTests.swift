@@ -14,11 +14,10 @@ import _FADTestSupport
 /// Tolerance: 1e-4 relative. The toolkits run PyTorch in float32 and fad its own float32 GEMMs;
 /// the parity tests bound the logits and embeddings at 1e-4 relative to the largest value, and a
 /// KL (or FD) over hundreds of such values moves by far less. Measured (release fad, weights
-/// built here): audiocraft 1.8e-6, stable-audio-metrics 2.4e-6, fadtk 4.7e-5. fadtk's figure is
-/// mostly its own statistics: it stores embeddings as float16 (the preset does too) and merges
-/// per-file means that numpy rounds to float16 (`np.mean` of a float16 array), which fad does
-/// not; against the script's `fad_float16_plain_statistics` (the FD without that last rounding)
-/// fad is 1.1e-5 apart, and without float16 embeddings fadtk and fad would be 1.2e-4 apart.
+/// built here): audiocraft 1.8e-6, stable-audio-metrics 2.4e-6, fadtk 1.0e-5 (debug fad,
+/// 2026-12-05). fadtk stores embeddings as float16 and merges per-file means that numpy rounds
+/// to float16 (`np.mean` of a float16 array); the preset does both (4.7e-5 before it merged as
+/// fadtk does; without float16 embeddings fadtk and fad would be 1.2e-4 apart).
 ///
 /// The models are slow in a debug build (PaSST ~12 windows, CLAP-base 23 windows of 10 s), so
 /// the tests run with FAD_SLOW_TESTS=1, ideally against a release build:

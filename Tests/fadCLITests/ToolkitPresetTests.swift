@@ -57,12 +57,31 @@ final class ToolkitPresetTests: XCTestCase {
         XCTAssertEqual(r.pairs, c.stable_audio_metrics.pairs)
     }
 
+    /// fadtk windows only CLAP; EncodecEmbModel.load_wav keeps the first 3 minutes, MERTModel
+    /// the first 6 (limit_minutes), its other loaders the whole file, never padded.
+    func testFadtkWindowsEachModelAsItsLoaderDoes() throws {
+        XCTAssertEqual(ToolkitPreset.fadtk.windowing(model: "clap-laion-audio")?.layout, .everyHop)
+        let encodec = try XCTUnwrap(ToolkitPreset.fadtk.windowing(model: "encodec-24k"))
+        XCTAssertEqual(encodec.layout, .whole)
+        XCTAssertEqual(encodec.float16Embeddings, true)
+        XCTAssertEqual(encodec.windows(count: 5_000_000, sampleRate: 24_000), [0..<4_320_000])
+        XCTAssertEqual(encodec.windows(count: 1_000, sampleRate: 24_000), [0..<1_000])
+        XCTAssertFalse(encodec.pads(count: 1_000, windowSamples: 4_320_000))
+        let mert = try XCTUnwrap(ToolkitPreset.fadtk.windowing(model: "mert-v1-95m"))
+        XCTAssertEqual(mert.windows(count: 10_000_000, sampleRate: 24_000), [0..<8_640_000])
+        let other = try XCTUnwrap(ToolkitPreset.fadtk.windowing(model: "vggish"))
+        XCTAssertEqual(other.windows(count: 9_999_999, sampleRate: 16_000), [0..<9_999_999])
+    }
+
     func testAudioNormalisationsAreTheToolkits() throws {
         let c = try conventions()
         // fadtk's int16 round trip: exact (the same truncation and divisions in float64).
         let roundTrip = AudioNormalization.int16RoundTrip.apply(c.audio.map(Float.init))
         XCTAssertEqual(roundTrip.map(Double.init), c.int16_round_trip)
         XCTAssertEqual(ToolkitPreset.fadtk.audioNormalization, .int16RoundTrip)
+        // The round trip is CLAPLaionModel's; fadtk's other loaders read its 16-bit files as they are.
+        XCTAssertEqual(ToolkitPreset.fadtk.audioNormalization(model: "clap-laion-audio"), .int16RoundTrip)
+        XCTAssertEqual(ToolkitPreset.fadtk.audioNormalization(model: "encodec-24k"), AudioNormalization.none)
         // pyloudnorm's peak normalisation to -1 dB: the same gain rounded to float32 and the same
         // float32 products; allowed one float32 ulp in case pow and np.power round the gain apart.
         let peak = AudioNormalization.peak(decibels: -1).apply(c.quiet.map(Float.init))
@@ -193,15 +212,16 @@ final class ToolkitPresetTests: XCTestCase {
         // un-normalised run, so the normalisation reached the model.
         XCTAssertEqual((s["reference"] as? [String: Any])?["cachedFiles"] as? Int, 0)
 
-        // fadtk's: 1 s hop, int16 round trip, FAD.
+        // fadtk with a model other than CLAP: its loaders' whole-file pass (the model's own
+        // windows), no int16 round trip (CLAP's), float16 embeddings, FAD.
         let fadtk = try FAD.run([reference, generated, "--preset", "fadtk", "--model", "msd-musicnn",
                                  "--json", "--cache-dir", cache, "--quiet"])
         XCTAssertEqual(fadtk.status, 0, fadtk.stderr)
         let f = try fadtk.json()
         let presetF = try XCTUnwrap(f["preset"] as? [String: Any])
-        XCTAssertEqual(presetF["audioNormalization"] as? String, "int16")
-        XCTAssertEqual(presetF["windows"] as? String, "every-hop")
-        XCTAssertEqual(presetF["hopSeconds"] as? Double, 1)
+        XCTAssertEqual(presetF["audioNormalization"] as? String, "none")
+        XCTAssertEqual(presetF["windows"] as? String, "whole")
+        XCTAssertEqual(presetF["float16Embeddings"] as? Bool, true)
         XCTAssertEqual(presetF["metrics"] as? [String], ["fad"])
         let setF = try XCTUnwrap((f["sets"] as? [[String: Any]])?.first)
         XCTAssertNotNil((setF["fad"] as? [String: Any])?["value"] as? Double)

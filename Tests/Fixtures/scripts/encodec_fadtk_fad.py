@@ -4,29 +4,33 @@ load_embeddings / calc_embd_statistics / calc_frechet_distance), with the model 
 at deterministic weights, and compared with `fad`'s number on the same files and weights.
 
 Not a fixture writer. Needs /tmp/ref (torch, encodec 0.1.1, torchaudio, scipy, soundfile), the
-deterministic checkpoint that encodec_fixtures.py saves, and a `fad` binary:
-    /tmp/ref/bin/python Tests/Fixtures/scripts/encodec_fadtk_fad.py FAD_BINARY
+deterministic checkpoint that encodec_fixtures.py saves, a `fad` binary, and fadtk 1.1.0's
+source (`pip download --no-deps fadtk==1.1.0`, unzipped into FADTK_DIR; hypy_utils installed):
+    /tmp/ref/bin/python Tests/Fixtures/scripts/encodec_fadtk_fad.py FAD_BINARY FADTK_DIR
 
 Steps:
 1. Examples/reference and Examples/generated-close resampled once to 24 kHz mono 16-bit WAV
    in /tmp/encodec-fad/{reference,generated} (so neither side resamples: fadtk's torchaudio
    resampler and fad's differ).
-2. fadtk: each file read as float32 int16/32768 (fadtk calls torchaudio.load, which needs
-   torchcodec in this torchaudio: soundfile reads the same values), `convert_audio(wav, sr, 24000,
-   1)`, cut at 3 minutes, `model.encoder(wav)` -> [T, 128], cast to float16 (fadtk's
-   get_embedding stores float32 embeddings as float16); every file's frames concatenated;
-   `np.mean` (float16 in, float16 out) and `np.cov(rowvar=False)` (float64); the Fréchet distance
-   with scipy's eigenvalue square root as calc_frechet_distance does.
-3. The same without the float16 cast (float32 embeddings, float64 statistics): what fad computes.
-4. `fad FAD_BINARY reference generated --model encodec-24k --json` with the weights imported
-   from the same checkpoint into a temporary model folder.
+2. fadtk as published: each file read as float32 int16/32768 (fadtk calls torchaudio.load,
+   which needs torchcodec in this torchaudio: soundfile reads the same values),
+   `convert_audio(wav, sr, 24000, 1)`, cut at 3 minutes, `model.encoder(wav)` -> [T, 128], cast
+   to float16 (get_embedding stores float32 embeddings as float16) and saved one file per clip;
+   the statistics by fadtk's own `calculate_embd_statistics_online` (fadtk/utils.py, loaded from
+   FADTK_DIR: each file's float16 mean merged with its float64 scatter); the Fréchet distance
+   with the eigenvalue square root as calc_frechet_distance does.
+3. fadtk's steps without the float16 cast (float32 embeddings, float64 statistics of all rows).
+4. `fad FAD_BINARY reference generated --model encodec-24k --json` (compared with 3) and
+   `--preset fadtk --model encodec-24k` (compared with 2), with the weights imported from the
+   same checkpoint into a temporary model folder.
 
-Measured (2026-12-04, 12 + 12 files of 10 s, 9000 frames each):
-  fadtk as published (float16 embeddings)  11.687440450
-  fadtk's steps, float32 embeddings        11.689364208
-  fad                                      11.689365221
-fad matches fadtk's computation to 8.7e-8 relative; fadtk's float16 storage of the embeddings
-moves its own number by 1.6e-4 relative (fad keeps float32).
+Measured (2026-12-05, 12 + 12 files of 10 s, 9000 frames each, debug fad):
+  fadtk as published (float16, its merge)  11.688806061
+  fad --preset fadtk --model encodec-24k   11.688803453   2.2e-7 relative
+  fadtk's steps, float32 embeddings        11.689364924
+  fad --model encodec-24k                  11.689365221   2.5e-8 relative
+fadtk's float16 storage moves its own number by 4.8e-5 relative; the preset stores and merges
+as fadtk does.
 """
 import json
 import os
@@ -70,12 +74,26 @@ def fadtk_embeddings(model, folder, half):
         with torch.no_grad():
             emb = model.encoder(wav.unsqueeze(0))[0].transpose(0, 1).numpy()
         frames.append(emb.astype(np.float16) if half else emb)
-    return np.concatenate(frames, axis=0)
+    return frames
 
 
-def frechet(a, b):
-    mu1, cov1 = np.mean(a, axis=0), np.cov(a, rowvar=False)
-    mu2, cov2 = np.mean(b, axis=0), np.cov(b, rowvar=False)
+def fadtk_statistics(frames, fadtk_dir):
+    """fadtk's own `calculate_embd_statistics_online` (what `load_stats` runs) on the per-file
+    arrays saved as fadtk caches them."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("fadtk_utils", os.path.join(fadtk_dir, "fadtk", "utils.py"))
+    utils = importlib.util.module_from_spec(spec)
+    sys.modules["fadtk_utils"] = utils
+    spec.loader.exec_module(utils)
+    with tempfile.TemporaryDirectory() as folder:
+        files = []
+        for i, f in enumerate(frames):
+            files.append(os.path.join(folder, "%04d.npy" % i))
+            np.save(files[-1], f)
+        return utils.calculate_embd_statistics_online(files)
+
+
+def frechet(mu1, cov1, mu2, cov2):
     diff = mu1 - mu2
     d, v = linalg.eig(cov1.dot(cov2))
     covmean = (v * np.lib.scimath.sqrt(d)) @ linalg.inv(v)
@@ -85,7 +103,7 @@ def frechet(a, b):
 
 
 def main():
-    fad_binary = sys.argv[1]
+    fad_binary, fadtk_dir = sys.argv[1], sys.argv[2]
     sets = prepare()
     from encodec import EncodecModel
     model = EncodecModel.encodec_model_24khz(pretrained=False)
@@ -96,14 +114,24 @@ def main():
     for half in (True, False):
         ref = fadtk_embeddings(model, sets["reference"], half)
         gen = fadtk_embeddings(model, sets["generated"], half)
-        results["fadtk_float16" if half else "fadtk_float32"] = frechet(ref, gen)
+        if half:  # fadtk as published: stored float16 files, merged by its own code
+            results["fadtk_float16"] = frechet(*fadtk_statistics(ref, fadtk_dir), *fadtk_statistics(gen, fadtk_dir))
+        else:  # fadtk's steps on float32 embeddings: what fad computes without the preset
+            a, b = np.concatenate(ref), np.concatenate(gen)
+            results["fadtk_float32"] = frechet(np.mean(a, axis=0), np.cov(a, rowvar=False), np.mean(b, axis=0), np.cov(b, rowvar=False))
     with tempfile.TemporaryDirectory() as models, tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, FAD_MODEL_DIR=models, FAD_CACHE_DIR=cache)
         subprocess.run([fad_binary, "models", "import", "encodec-24k", CHECKPOINT], env=env, check=True)
         out = subprocess.run([fad_binary, sets["reference"], sets["generated"], "--model", "encodec-24k", "--metrics", "fad",
                               "--json", "--quiet"], env=env, check=True, capture_output=True, text=True).stdout
-    results["fad_json"] = json.loads(out)
-    print(json.dumps(results, indent=1))
+        results["fad_json"] = json.loads(out)
+        out = subprocess.run([fad_binary, sets["reference"], sets["generated"], "--preset", "fadtk", "--model", "encodec-24k",
+                              "--json", "--quiet"], env=env, check=True, capture_output=True, text=True).stdout
+        results["fad_preset_fadtk_json"] = json.loads(out)
+    for key, fadtk in [("fad_json", "fadtk_float32"), ("fad_preset_fadtk_json", "fadtk_float16")]:
+        value = results[key]["sets"][0]["fad"]["value"]
+        print("%s %.9f against %s %.9f: %.2g relative" % (key, value, fadtk, results[fadtk], abs(value - results[fadtk]) / results[fadtk]))
+    print(json.dumps({k: v for k, v in results.items() if not k.endswith("json")}, indent=1))
 
 
 if __name__ == "__main__":
