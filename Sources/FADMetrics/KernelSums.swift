@@ -1,6 +1,7 @@
 import COpenBLAS
 import Dispatch
 import FADArrays
+import FADNumerics
 
 /// Rows centred on a shared mean in the arithmetic of the kernel sums, with float64 squared
 /// norms. In `float32` the norms are those of the float32-rounded rows (summed in float64), so
@@ -73,7 +74,7 @@ extension KernelRows {
 /// depend on the thread count. Memory: one block × block product and one row of kernel values
 /// per worker.
 func kernelSum(_ a: KernelRows, _ b: KernelRows?, gamma: Double, block: Int, threads: Int) -> Double {
-    BLASSerial.ensure()
+    SerialBLAS.ensure()
     let same = b == nil
     let other = b ?? a
     let na = a.count, nb = other.count, d = a.columns
@@ -180,7 +181,7 @@ private func kernelRowSum(_ products: UnsafePointer<Double>, _ norms: UnsafePoin
 private func kernelRowSum(_ products: UnsafePointer<Float>, _ norms: UnsafePointer<Double>, _ count: Int,
                           _ rowNorm: Double, _ gamma: Double, _ t: UnsafeMutablePointer<Float>) -> Double {
     for j in 0..<count { t[j] = Float(-gamma * (rowNorm + norms[j] - 2 * Double(products[j]))) }
-    for j in 0..<count { t[j] = kernelExpFloat(t[j]) }
+    for j in 0..<count { t[j] = fastExp(t[j]) }
     var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
     var j = 0
     while j + 4 <= count {
@@ -230,39 +231,4 @@ func kernelExp(_ x: Double) -> Double {
     let p = (s0 + r4 * s1) + r8 * (s2 + r4 * q6)
     let scale = Double(bitPattern: (shifted.bitPattern &- 0x4338_0000_0000_0000 &+ 1023) &<< 52)
     return x < -708 ? 0 : p * scale
-}
-
-/// e^x in float32 in plain arithmetic, for the `float32` kernel sums (FADNN's `fastExp` does
-/// the same for softmax; FADMetrics does not depend on FADNN, hence this copy of the idea).
-///
-/// x = n ln 2 + r with ln 2 split in two so that r is exact, |r| ≤ ln 2 / 2; e^r by its
-/// degree-6 Taylor polynomial (truncation below 3e-8 relative), 2^n put in the exponent bits.
-/// Relative error within 2.5e-7 of `exp` for x in [-87, 0] (checked in
-/// `KernelAudioDistanceTests`), plus the rounding of x itself to float32 (6e-8 · |x| relative).
-/// Below -87.33 the result is 0: float32 has no normal numbers below e^-87.3, and such kernel
-/// values (distances beyond 9σ) each add less than 1e-38.
-@inline(__always)
-func kernelExpFloat(_ x: Float) -> Float {
-    let clamped = min(max(x, -87.33), 88.7)
-    // Adding 1.5 · 2^23 rounds to an integer and leaves it in the low mantissa bits.
-    let shifted = clamped * 1.442695041 + 12_582_912
-    let n = shifted - 12_582_912
-    let r = (clamped - n * 0.693359375) - n * -2.12194440e-4
-    var p: Float = 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
-    let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
-    return x < -87.33 ? 0 : p * scale
-}
-
-/// OpenBLAS made serial once per process: the kernel sums run one BLAS call per task on their
-/// own worker threads, and a threaded BLAS call blocks differently from a serial one (different
-/// rounding, see FADNN's `BLAS`).
-enum BLASSerial {
-    private static let serialise: Void = { openblas_set_num_threads(1) }()
-    static func ensure() { _ = serialise }
 }

@@ -1,3 +1,4 @@
+import FADNumerics
 import Foundation
 
 /// The Gaussian error linear unit, element-wise (PyTorch's `nn.GELU`):

@@ -1,5 +1,6 @@
 import COpenBLAS
 import Dispatch
+import FADNumerics
 import Foundation
 
 /// SGEMM for FADNN, and the thread count FADNN computes with.
@@ -15,7 +16,7 @@ import Foundation
 /// decide who runs which tile. Every tile is the same serial OpenBLAS call whatever the worker
 /// count, hence bit-identical results (checked by `FADNNTests` for 1, 2 and 3 workers).
 public enum BLAS {
-    private static let serialise: Void = { openblas_set_num_threads(1) }()
+    private static let serialise: Void = SerialBLAS.ensure()
     private static let defaultWorkers = WorkerSetting(max(1, ProcessInfo.processInfo.activeProcessorCount))
 
     /// The kernel worker count bound by `withKernelThreads` for the code running inside it.

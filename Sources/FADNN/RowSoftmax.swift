@@ -1,3 +1,5 @@
+import FADNumerics
+
 /// The exponentials of a softmax row, in place: `row[j] = exp(row[j] - max(row))`, returning
 /// their sum (the caller divides by it, possibly later: attention scales its output rows, which
 /// are shorter than the rows of logits).

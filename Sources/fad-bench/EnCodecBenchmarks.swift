@@ -72,10 +72,10 @@ func runEnCodecBenchmarks(arguments: [String]) throws {
 }
 
 /// Median seconds of the `encodec` package's encoder on one clip of `samples` samples in
-/// PyTorch, and the Python process's peak RSS.
+/// PyTorch, and the Python process's own peak RSS (VmHWM).
 private func pytorchEncoderSeconds(python: String, samples: Int, threads: Int, repeats: Int) throws -> (seconds: Double, peakMiB: Double) {
     let script = """
-    import json, resource, statistics, sys, time, warnings
+    import json, statistics, sys, time, warnings
     warnings.filterwarnings("ignore")
     import torch
     from encodec import EncodecModel
@@ -89,21 +89,12 @@ private func pytorchEncoderSeconds(python: String, samples: Int, threads: Int, r
         times = []
         for _ in range(\(repeats)):
             t = time.perf_counter(); model.encoder(x); times.append(time.perf_counter() - t)
-    print(json.dumps({"seconds": statistics.median(times), "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    # VmHWM, not ru_maxrss: Linux carries the parent's peak across fork + exec into ru_maxrss.
+    hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+    print(json.dumps({"seconds": statistics.median(times), "rss_kib": float(hwm)}))
     """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["-c", script]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0,
-          let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
-          let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double],
-          let seconds = json["seconds"], let kib = json["rss_kib"] else {
+    let json = try pythonJSON(python, ["-c", script])
+    guard let seconds = json["seconds"] as? Double, let kib = json["rss_kib"] as? Double else {
         throw BenchmarkError("the PyTorch reference failed (\(python))")
     }
     return (seconds, kib / 1024)

@@ -94,17 +94,8 @@ func runLayerBenchmarks(arguments: [String]) throws {
             .deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/scripts/nn_layers_bench.py")
         let described = cases.map { $0.torch.merging(["name": $0.name]) { a, _ in a } }
         let json = String(decoding: try JSONSerialization.data(withJSONObject: described), as: UTF8.self)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script.path, "--runs", "\(runs)", "--threads", "\(threads)", "--cases", json]
-        let pipe = Pipe()
-        process.standardOutput = pipe
         do {
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-            reference = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+            reference = try pythonJSON(python, [script.path, "--runs", "\(runs)", "--threads", "\(threads)", "--cases", json])
         } catch {
             print("PyTorch reference not run (\(python): \(error))")
         }

@@ -117,19 +117,8 @@ private func pytorchMERTSeconds(python: String, reference: String, size: MERT.Si
     hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
     print(json.dumps({"seconds": statistics.median(times), "rss_kib": float(hwm)}))
     """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = ["-c", script]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0,
-          let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
-          let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double],
-          let seconds = json["seconds"], let kib = json["rss_kib"] else {
+    let json = try pythonJSON(python, ["-c", script])
+    guard let seconds = json["seconds"] as? Double, let kib = json["rss_kib"] as? Double else {
         throw BenchmarkError("the PyTorch reference failed (\(python), \(reference))")
     }
     return (seconds, kib / 1024)

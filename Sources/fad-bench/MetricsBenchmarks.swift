@@ -86,18 +86,7 @@ print(json.dumps({"median_s": float(np.median(times))}))
 
 /// Runs `python -c script arguments…` and decodes the JSON object it prints.
 private func runPython(_ python: String, _ script: String, _ arguments: [String]) throws -> [String: Any] {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, "-c", script] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-        throw MetricsError.invalid(subject: "fad-bench metrics", reason: "python reference failed (status \(process.terminationStatus))")
-    }
-    return json
+    try pythonJSON(python, ["-c", script] + arguments)
 }
 
 func runMetricsBenchmarks(arguments: [String]) throws {

@@ -268,13 +268,13 @@ func benchmarkWeights(_ spec: TorchImportSpec) -> InMemoryWeights {
     return InMemoryWeights(tensors)
 }
 
-/// Runs Tests/Fixtures/scripts/`script` and parses the JSON object on its last stdout line.
-func runPythonJSON(_ python: String, script: String, _ arguments: [String], environment: [String: String]) throws -> [String: Any]? {
-    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/scripts/\(script)").path
+/// Runs `python arguments…` (a bare name is looked up on PATH) and parses the JSON object on the
+/// last line of its standard output (reference code may print warnings before it); throws when
+/// the process fails or prints no such line. Every reference run of fad-bench goes through here.
+func pythonJSON(_ python: String, _ arguments: [String], environment: [String: String] = [:]) throws -> [String: Any] {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [path] + arguments
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [python] + arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let pipe = Pipe()
     process.standardOutput = pipe
@@ -284,10 +284,25 @@ func runPythonJSON(_ python: String, script: String, _ arguments: [String], envi
     process.waitUntilExit()
     let lastLine = String(decoding: output, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
     guard process.terminationStatus == 0 else {
-        print("reference \(script) failed (status \(process.terminationStatus))")
+        throw BenchmarkError("\(python) failed (status \(process.terminationStatus))")
+    }
+    guard let json = (try? JSONSerialization.jsonObject(with: Data(lastLine.utf8))) as? [String: Any] else {
+        throw BenchmarkError("\(python) printed no JSON object on its last line")
+    }
+    return json
+}
+
+/// Runs Tests/Fixtures/scripts/`script` through ``pythonJSON(_:_:environment:)``; nil (with a
+/// message) when it fails.
+func runPythonJSON(_ python: String, script: String, _ arguments: [String], environment: [String: String]) throws -> [String: Any]? {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/scripts/\(script)").path
+    do {
+        return try pythonJSON(python, [path] + arguments, environment: environment)
+    } catch let error as BenchmarkError {
+        print("reference \(script) failed: \(error)")
         return nil
     }
-    return (try? JSONSerialization.jsonObject(with: Data(lastLine.utf8))) as? [String: Any]
 }
 
 struct BenchmarkError: Error, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import FADNN
+import FADNumerics
 
 final class FastExpTests: XCTestCase {
     /// Within 3e-7 relative of exp over the range softmax uses and beyond; exact 0 below the

@@ -1,5 +1,6 @@
 /// `exp(x)` for float32 in plain arithmetic, so that loops over it vectorise (a call to the C
-/// library's `expf` stops the compiler from vectorising the softmax of attention).
+/// library's `expf` stops the compiler from vectorising the softmax of attention, or KAD's
+/// float32 kernel values). `@inlinable` so that callers in other modules inline and vectorise it.
 ///
 /// Range reduction `x = n ln 2 + r`, |r| <= ln 2 / 2, with ln 2 split in two parts so that `r` is
 /// exact; `e^r` by its degree-6 Taylor polynomial (truncation below 3e-8 relative on that
@@ -7,8 +8,8 @@
 /// x in [-87, 88]; below -87.33 the result is 0 (so -inf masks give exactly 0), above 88.7 it is
 /// clamped to ~e^88.7 instead of overflowing (softmax subtracts the row maximum first, so its
 /// arguments are <= 0).
-@inline(__always)
-func fastExp(_ x: Float) -> Float {
+@inlinable @inline(__always)
+public func fastExp(_ x: Float) -> Float {
     let clamped = min(max(x, -87.33), 88.7)
     // Adding 1.5 * 2^23 rounds to an integer (to nearest) and leaves it in the low mantissa bits:
     // no conversion call, no trap check, so the loop vectorises.
