@@ -49,12 +49,13 @@ build_embedded_models() {
 # sanitized objects never mix two versions of the code.
 build_modules() {
     local hash
-    hash=$( (cat "$0"; find "$root"/Sources/{FADArrays,FADTorch,FADNN,FADStats,FADFeatures,FADAudio,FADModels,CEmbeddedModels} -name '*.[swifch]*' \
+    hash=$( (cat "$0"; find "$root"/Sources/{FADArrays,FADTorch,FADNumerics,FADNN,FADStats,FADFeatures,FADAudio,FADModels,CEmbeddedModels} -name '*.[swifch]*' \
         | sort | xargs cat) | sha256sum | cut -c1-16)
     [[ -f $modules/stamp && $(cat "$modules/stamp") == "$hash" ]] && return
     rm -f "$modules/stamp"
     build_module FADArrays
     build_module FADTorch
+    build_module FADNumerics -I "$root/Sources/COpenBLAS" "${blas[@]}"
     build_module FADNN -I "$root/Sources/COpenBLAS" "${blas[@]}"
     build_module FADStats -I "$root/Sources/COpenBLAS" "${blas[@]}"
     build_module FADFeatures -I "$root/Sources/CFFTW"
