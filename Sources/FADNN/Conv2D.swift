@@ -32,8 +32,9 @@ public enum Padding: Sendable, Hashable {
 
 /// A 2-D convolution over NHWC tensors, computed as im2col + SGEMM with a fused epilogue
 /// (bias, activation, then an optional per-channel affine: a BatchNorm that follows the activation),
-/// or, for 3x3 stride-1 kernels over 16+ channels, as Winograd F(2x2, 3x3) (`Winograd3x3`) with
-/// the same epilogue.
+/// or, for 3x3 stride-1 kernels over 16+ channels, as Winograd F(2x2, 3x3) (`Winograd3x3`), and
+/// for stride-1 [7, kw] kernels unpadded along the width, as Winograd F(2, 7) along the height
+/// (`Winograd7Rows`), with the same epilogue.
 ///
 /// The batch (all items, all positions) is cut into GEMM tiles of whole output rows, about
 /// `chunkFloats / K` positions each (clamped to 512...4096), whatever the batch boundaries: many
@@ -59,18 +60,23 @@ public struct Conv2D: Sendable {
     public var chunkFloats: Int = 1 << 18
     /// The Winograd-transformed kernel, for the 3x3 stride-1 convolutions it speeds up.
     private var winograd: Winograd3x3?
+    /// The F(2, 7)-transformed kernel, for the stride-1 [7, kw] convolutions it speeds up.
+    private var winogradRows: Winograd7Rows?
 
     /// How the convolution is computed.
     public enum Algorithm: Sendable, Hashable {
         /// Winograd F(2x2, 3x3) for 3x3 stride-1 kernels with 16+ input channels (and at most
-        /// 512 x 512 channel pairs), im2col + SGEMM otherwise.
+        /// 512 x 512 channel pairs), Winograd F(2, 7) along the height for stride-1 [7, kw]
+        /// kernels with kw * cin >= 16 and no padding along the width, im2col + SGEMM otherwise.
         case automatic
         /// Always im2col + SGEMM (the direct sum; for comparisons).
         case im2col
     }
     public var algorithm: Algorithm = .automatic
-    /// True when `algorithm` is `.automatic` and this convolution runs as Winograd F(2x2, 3x3).
-    public var usesWinograd: Bool { algorithm == .automatic && winograd != nil }
+    /// True when `algorithm` is `.automatic` and this convolution runs as Winograd F(2x2, 3x3) or
+    /// (for inputs it does not pad along the width) F(2, 7).
+    public var usesWinograd: Bool { uses3x3Winograd || (algorithm == .automatic && winogradRows != nil) }
+    private var uses3x3Winograd: Bool { algorithm == .automatic && winograd != nil }
 
     /// A convolution from a TensorFlow-layout (HWIO) kernel.
     public init(hwio kernel: [Float], kernelHeight: Int, kernelWidth: Int, inputChannels: Int, outputChannels: Int,
@@ -91,8 +97,12 @@ public struct Conv2D: Sendable {
         self.activation = activation
         self.postAffine = postAffine
         self.winograd = nil
+        self.winogradRows = nil
         self.winograd = Winograd3x3.applies(to: self)
             ? Winograd3x3(hwio: kernel, inputChannels: inputChannels, outputChannels: outputChannels) : nil
+        self.winogradRows = Winograd7Rows.applies(to: self)
+            ? Winograd7Rows(hwio: kernel, kernelWidth: kernelWidth, inputChannels: inputChannels,
+                            outputChannels: outputChannels) : nil
     }
 
     /// A convolution from a PyTorch-layout (OIHW) kernel, reordered once to HWIO.
@@ -131,6 +141,10 @@ public struct Conv2D: Sendable {
         for o in 0..<outputChannels { copy.bias[o] = bias[o] * a.scale[o] + a.shift[o] }
         if winograd != nil {
             copy.winograd = Winograd3x3(hwio: copy.weights, inputChannels: inputChannels, outputChannels: outputChannels)
+        }
+        if winogradRows != nil {
+            copy.winogradRows = Winograd7Rows(hwio: copy.weights, kernelWidth: kernelWidth, inputChannels: inputChannels,
+                                              outputChannels: outputChannels)
         }
         return copy
     }
@@ -186,7 +200,7 @@ public struct Conv2D: Sendable {
         let (n, oh, ow) = checkedGeometry(input)
         let ph = oh >= window.0 ? (oh - window.0) / stride.0 + 1 : 0
         let pw = ow >= window.1 ? (ow - window.1) / stride.1 + 1 : 0
-        if usesWinograd && !(window == (2, 2) && stride == (2, 2)) {
+        if uses3x3Winograd && !(window == (2, 2) && stride == (2, 2)) {
             return Pool2D.max(self(input), window: window, stride: stride)
         }
         var output = Tensor(shape: [n, ph, pw, outputChannels], uninitialized: ())
@@ -206,7 +220,7 @@ public struct Conv2D: Sendable {
                     }
                 }
             }
-            if usesWinograd, let winograd {
+            if uses3x3Winograd, let winograd {
                 let h = input.shape[1], w = input.shape[2]
                 let padTop = padding.resolve(input: h, kernel: 3, stride: 1, vertical: true).before
                 let padLeft = padding.resolve(input: w, kernel: 3, stride: 1, vertical: false).before
@@ -327,6 +341,20 @@ public struct Conv2D: Sendable {
             }
             return
         }
+        if algorithm == .automatic, let winogradRows, horizontal.before == 0, horizontal.after == 0 {
+            var fullOutput: UnsafeMutablePointer<Float>?
+            if case .full(let out) = sink { fullOutput = out }
+            input.values.withUnsafeBufferPointer { x in
+                winogradRows.run(x.baseAddress!, n: n, h: h, w: w, oh: oh, ow: ow, padTop: vertical.before,
+                                 into: fullOutput) { c, first, rows in
+                    switch sink {
+                    case .full: self.epilogue(c, positions: rows * ow)
+                    case .maxOverWidth(let out): self.finishMaxOverWidth(c, rows: rows, width: ow, into: out + first * cout)
+                    }
+                }
+            }
+            return
+        }
         let isPointwise = kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
             && vertical.before == 0 && horizontal.before == 0
         // A [kh, 1] kernel over one input channel (musicnn's temporal convolutions): an im2col row
@@ -391,20 +419,28 @@ public struct Conv2D: Sendable {
                 case .full:
                     self.epilogue(c, positions: m)
                 case .maxOverWidth(let out):
-                    // Row by row, so that the maximum reads the epilogue's output while in cache.
-                    for r in 0..<tile.count {
-                        let dst = out + (tile.lowerBound + r) * cout
-                        let src = c + r * ow * cout
-                        self.epilogue(src, positions: ow)
-                        for o in 0..<cout { dst[o] = src[o] }
-                        for p in 1..<max(1, ow) {
-                            let s = src + p * cout
-                            for o in 0..<cout { dst[o] = s[o] > dst[o] ? s[o] : dst[o] }
-                        }
-                    }
+                    self.finishMaxOverWidth(c, rows: tile.count, width: ow, into: out + tile.lowerBound * cout)
                 }
             }
         }}
+    }
+
+    /// The epilogue over `rows` conv output rows [rows, width, cout] and each row's maximum over
+    /// the width into `out` [rows, cout]; row by row, so that the maximum reads the epilogue's
+    /// output while in cache.
+    @inline(__always)
+    private func finishMaxOverWidth(_ c: UnsafeMutablePointer<Float>, rows: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        let cout = outputChannels
+        for r in 0..<rows {
+            let dst = out + r * cout
+            let src = c + r * width * cout
+            epilogue(src, positions: width)
+            for o in 0..<cout { dst[o] = src[o] }
+            for p in 1..<max(1, width) {
+                let s = src + p * cout
+                for o in 0..<cout { dst[o] = s[o] > dst[o] ? s[o] : dst[o] }
+            }
+        }
     }
 
     /// Writes the im2col row (k values) of output position (row = n * oh + y, ox).

@@ -331,8 +331,9 @@ func peakResidentSinceReset() -> Double {
 }
 
 /// `fad-bench conv3x3 [--repeats R]`: the shipped models' 3x3 convolutions on one thread,
-/// Winograd F(2x2, 3x3) against im2col + SGEMM, by CPU time (robust to other processes' load),
-/// next to the SGEMM rate. Decides where `Conv2D.Algorithm.automatic` uses Winograd.
+/// Winograd F(2x2, 3x3) against im2col + SGEMM, then musicnn's convolutions (Winograd F(2, 7)
+/// for the 7-high ones), by CPU time (robust to other processes' load), next to the SGEMM rate.
+/// Decides where `Conv2D.Algorithm.automatic` uses Winograd.
 func runConv3x3Benchmarks(arguments: [String]) throws {
     let repeats = arguments.firstIndex(of: "--repeats").flatMap { Int(arguments[($0 + 1) % arguments.count]) } ?? 5
     let cpuBefore = processCPUSeconds()
@@ -369,22 +370,40 @@ func runConv3x3Benchmarks(arguments: [String]) throws {
               + String(format: "%6.1f (%3.0f%%)                 %6.1f (%3.0f%%)%@          %5.2fx    %.1e",
                        d, 100 * d / sgemm, f, 100 * f / sgemm, (winograd.usesWinograd ? "" : " [not used]") as NSString, f / d, diff))
     }
-    // musicnn's front-end convolutions (single input channel, so im2col), 16 windows of 187 x 96.
-    print("\nmusicnn layer (16 windows)       GFLOP/CPU-s (%SGEMM), share of the window's FLOPs")
-    let x = FADNN.Tensor(shape: [16, 187, 96, 1], values: pseudoRandom(16 * 187 * 96, seed: 7, scale: 4, offset: 0))
+    // musicnn's convolutions on 16 windows of 187 x 96: the front end (one input channel) and the
+    // mid-end's [7, 1] ones, im2col against the automatic choice (Winograd F(2, 7) for the 7-high
+    // kernels), by CPU time.
+    print("\nmusicnn layer (16 windows)       im2col GFLOP/CPU-s (%SGEMM)   automatic (effective %SGEMM)   speed-up  max rel. diff  share of FLOPs")
     let timePad = Padding.explicit(top: 3, bottom: 3, left: 0, right: 0)
-    let convs: [(String, Int, Int, Int, Padding)] = [("timbral 7x38 -> 204", 7, 38, 204, timePad), ("timbral 7x67 -> 204", 7, 67, 204, timePad),
-                                                     ("temporal 128x1 -> 51", 128, 1, 51, .same), ("temporal 64x1 -> 51", 64, 1, 51, .same),
-                                                     ("temporal 32x1 -> 51", 32, 1, 51, .same)]
-    for (name, kh, kw, cout, padding) in convs {
-        let conv = Conv2D(hwio: pseudoRandom(kh * kw * cout, seed: 8, scale: 0.2, offset: -0.1), kernelHeight: kh, kernelWidth: kw,
-                          inputChannels: 1, outputChannels: cout, bias: pseudoRandom(cout, seed: 9, scale: 0.1, offset: 0),
-                          padding: padding, activation: .relu)
-        let start = processCPUSeconds()
-        _ = BLAS.withKernelThreads(1) { medianSeconds(repeats) { _ = conv.maxOverWidth(x) } }
-        let flops = conv.flops(height: 187, width: 96) * 16
-        let rate = flops * Double(repeats + 1) / 1e9 / (processCPUSeconds() - start)
+    // (name, kernel height, width, cin, cout, padding, input width: 96 mel bands or 1 for the mid-end)
+    let convs: [(String, Int, Int, Int, Int, Padding, Int)] = [
+        ("timbral 7x38 -> 204", 7, 38, 1, 204, timePad, 96), ("timbral 7x67 -> 204", 7, 67, 1, 204, timePad, 96),
+        ("temporal 128x1 -> 51", 128, 1, 1, 51, .same, 96), ("temporal 64x1 -> 51", 64, 1, 1, 51, .same, 96),
+        ("temporal 32x1 -> 51", 32, 1, 1, 51, .same, 96), ("mid-end 7x1 561 -> 64", 7, 1, 561, 64, timePad, 1),
+        ("mid-end 7x1 64 -> 64", 7, 1, 64, 64, timePad, 1),
+    ]
+    let windowFlops = 2.79e9  // one window of musicnn, every layer
+    for (name, kh, kw, cin, cout, padding, width) in convs {
+        let x = FADNN.Tensor(shape: [16, 187, width, cin], values: pseudoRandom(16 * 187 * width * cin, seed: 7, scale: 4, offset: 0))
+        let automatic = Conv2D(hwio: pseudoRandom(kh * kw * cin * cout, seed: 8, scale: 0.2, offset: -0.1), kernelHeight: kh,
+                               kernelWidth: kw, inputChannels: cin, outputChannels: cout,
+                               bias: pseudoRandom(cout, seed: 9, scale: 0.1, offset: 0), padding: padding, activation: .relu)
+        var direct = automatic
+        direct.algorithm = .im2col
+        let flops = automatic.flops(height: 187, width: width) * 16
+        func cpuRate(_ conv: Conv2D) -> (Double, [Float]) {
+            var y: [Float] = []
+            let start = processCPUSeconds()
+            _ = BLAS.withKernelThreads(1) { medianSeconds(repeats) { y = width > 1 ? conv.maxOverWidth(x).values : conv(x).values } }
+            return (flops * Double(repeats + 1) / 1e9 / (processCPUSeconds() - start), y)
+        }
+        let (d, yd) = cpuRate(direct)
+        let (f, yf) = cpuRate(automatic)
+        let scale = yd.reduce(0) { max($0, abs($1)) }
+        let diff = zip(yd, yf).reduce(0) { max($0, abs($1.0 - $1.1)) } / max(scale, 1e-30)
         print(name.padding(toLength: 32, withPad: " ", startingAt: 0)
-              + String(format: "%6.1f (%3.0f%%), %4.1f%%", rate, 100 * rate / sgemm, 100 * flops / 16 / 2.8e9))
+              + String(format: "%6.1f (%3.0f%%)                 %6.1f (%3.0f%%)%@           %5.2fx    %.1e       %4.1f%%",
+                       d, 100 * d / sgemm, f, 100 * f / sgemm, (automatic.usesWinograd ? "" : " [im2col]") as NSString,
+                       f / d, diff, 100 * flops / 16 / windowFlops))
     }
 }
