@@ -19,7 +19,7 @@ public enum ActivationMemory {
     /// anything that does not fit with a fresh mapping, unmapped again on free, so with a file
     /// per worker EnCodec's tens-of-MiB activations were faulted in on every chunk again
     /// (`fad-bench encodec --clips 4`: 528,000 page faults and 1.3 s of system time against 78,000
-    /// and 0.2 s on one arena; 15.2 -> 17.2 audio-s per CPU-second). Allocations are few and large
+    /// and 0.2 s on one arena; 15.2 -> 16.3-16.7 audio-s per CPU-second). Allocations are few and large
     /// (whole tensors), so the one arena's lock is not contended.
     ///
     /// Call once at start-up, from an executable (a library should not change the process's
