@@ -1,12 +1,18 @@
-// `fad-bench encodec [--seconds S] [--repeats R] [--threads T] [--minutes M] [--python PY] [--no-reference]`
+// `fad-bench encodec [--seconds S] [--repeats R] [--threads T] [--minutes M] [--clips N] [--python PY] [--no-reference]`
 //
 // The EnCodec 24 kHz encoder (the 128-d latent before the quantiser), fad's streamed
 // `EnCodec.latent(of:)` against the `encodec` package's own `model.encoder(x)` in PyTorch
 // (float32, `torch.no_grad`, `torch.set_num_threads(T)`) on the same clip length and thread
 // count, in the same run: audio-s/s (medians), % of the OpenBLAS SGEMM 2048^3 rate measured just
 // before on the same threads, peak RSS of each. Then the peak RSS of fad encoding a 2-minute and
-// an M-minute file (default 20) in one pass of `latent(of:)`: activations are bounded by one
+// an M-minute file (default 20; 0 skips both) in one pass of `latent(of:)`: activations are bounded by one
 // 10 s chunk, so the peak grows only by the audio and latent buffers themselves.
+//
+// Set mode (`--clips N`, default 4; 0 skips it): N clips of S seconds as `fad` runs a set
+// (`timeAsSet`: a file per worker through `EmbeddingExtractor`, checked bit for bit against the
+// 1-thread run) against the `encodec` package encoding the same number of clips one after
+// another with `torch.set_num_threads(T)`, as fadtk's loop does: audio-s/s by wall clock and per
+// CPU-second, peak RSS.
 //
 // Weights are arbitrary values in the imported layout (speed does not depend on them); PyTorch
 // runs `EncodecModel.encodec_model_24khz(pretrained=False)`. Reference environment: /tmp/ref
@@ -16,7 +22,7 @@ import FADModels
 import FADNN
 
 func runEnCodecBenchmarks(arguments: [String]) throws {
-    var seconds = 30, repeats = 5, minutes = 20
+    var seconds = 30, repeats = 5, minutes = 20, clips = 4
     var threads = ProcessInfo.processInfo.activeProcessorCount
     var python: String? = "/tmp/ref/bin/python"
     var iterator = arguments.makeIterator()
@@ -26,6 +32,7 @@ func runEnCodecBenchmarks(arguments: [String]) throws {
         case "--repeats": repeats = Int(iterator.next() ?? "") ?? repeats
         case "--threads": threads = Int(iterator.next() ?? "") ?? threads
         case "--minutes": minutes = Int(iterator.next() ?? "") ?? minutes
+        case "--clips": clips = Int(iterator.next() ?? "") ?? clips
         case "--python": python = iterator.next()
         case "--no-reference": python = nil
         default: throw BenchmarkError("unknown argument \(argument)")
@@ -34,7 +41,10 @@ func runEnCodecBenchmarks(arguments: [String]) throws {
     threads = max(1, threads)
     let rate = EnCodec.Variant.khz24.sampleRate
     resetPeakResident()
-    let model = try EnCodec(weights: benchmarkWeights(EnCodec.importSpec(.khz24)), variant: .khz24)
+    let spec = try ModelRegistry.spec(EnCodec.Variant.khz24.modelName)
+    let loaded = try NetworkModel<EnCodec>(spec: spec, weights: ModelWeights(benchmarkWeights(EnCodec.importSpec(.khz24)), path: "benchmark", digest: "benchmark"),
+                                           labels: [])
+    let model = loaded.network
     let clip = pseudoRandom(seconds * rate, seed: 7, scale: 0.6, offset: -0.3)
     let flops = model.flops(samples: clip.count)
     print(String(format: "encodec-24k encoder: %d s clip, %.2f GFLOP per audio-second, medians of %d runs", seconds, flops / 1e9 / Double(seconds), repeats))
@@ -57,8 +67,28 @@ func runEnCodecBenchmarks(arguments: [String]) throws {
     }
     print(String(format: "fad peak RSS (model, %d s clip, runs): %.0f MiB", seconds, peakResidentSinceReset()))
 
+    if clips > 0 {
+        let set = (0..<clips).map { pseudoRandom(seconds * rate, seed: UInt64(7 + $0), scale: 0.6, offset: -0.3) }
+        let fad = try timeAsSet(loaded, clips: set, threads: threads, repeats: repeats)
+        var reference: SetTiming?
+        if let python {
+            do {
+                reference = try referenceSetTiming(python: python, setup: """
+                from encodec import EncodecModel
+                model = EncodecModel.encodec_model_24khz(pretrained=False)
+                model.eval()
+                def run(x): return model.encoder(x)
+                """, shape: "1, 1, ", clips: clips, samples: seconds * rate, threads: threads, repeats: repeats)
+            } catch {
+                print("PyTorch set run failed: \(error)")
+            }
+        }
+        printSetComparison(clips: clips, seconds: seconds, threads: threads, fad: fad, reference: reference, referenceName: "PyTorch")
+    }
+
     // Peak memory against file length, one pass of the streamed encoder per file.
-    for length in [2, minutes] where length > 0 {
+    // --minutes 0 skips this part.
+    for length in (minutes > 0 ? [2, minutes] : []) {
         resetPeakResident()
         let before = peakResidentSinceReset()
         let samples = pseudoRandom(length * 60 * rate, seed: 9, scale: 0.6, offset: -0.3)

@@ -1,14 +1,20 @@
 // `fad-bench mert [--size 95m|330m] [--seconds S] [--repeats R] [--threads T] [--minutes M]
-//                 [--limit-seconds C] [--reference DIR] [--python PY] [--no-reference]`
+//                 [--limit-seconds C] [--clips N] [--reference DIR] [--python PY] [--no-reference]`
 //
 // MERT-v1 (every hidden state, as `output_hidden_states=True` computes them) on one clip: fad's
 // `MERT.hiddenStates` against m-a-p's `MERTModel` (modeling_MERT.py from DIR, default
 // /tmp/mert_ref; transformers 4.46.3) in PyTorch, float32, `torch.no_grad`,
 // `torch.set_num_threads(T)`, same clip length and threads, same run: audio-s/s (medians), % of
 // the OpenBLAS SGEMM 2048^3 rate measured just before on the same threads, peak RSS of each.
-// Then the peak RSS of fad on a 1-minute and an M-minute file (default 20) through the runner's
+// Then the peak RSS of fad on a 1-minute and an M-minute file (default 20; 0 skips both) through the runner's
 // path (`windows(of:)`, which cuts files at the limit: fadtk's 6 minutes by default, C seconds
 // with --limit-seconds, since attention over 6 minutes takes minutes per file).
+//
+// Set mode (`--clips N`, default 4; 0 skips it): N clips of S seconds as `fad` runs a set
+// (`timeAsSet`: a file per worker through `EmbeddingExtractor`, every hidden state, checked bit
+// for bit against the 1-thread run) against `MERTModel` running the same number of clips one
+// after another with `torch.set_num_threads(T)`, as fadtk's loop does: audio-s/s by wall clock
+// and per CPU-second, peak RSS.
 //
 // Weights are arbitrary values in the imported layout (speed does not depend on them).
 import Foundation
@@ -16,7 +22,7 @@ import FADModels
 import FADNN
 
 func runMERTBenchmarks(arguments: [String]) throws {
-    var seconds = 10, repeats = 3, minutes = 20
+    var seconds = 10, repeats = 3, minutes = 20, clips = 4
     var size = MERT.Size.base
     var limitSeconds: Int?
     var threads = ProcessInfo.processInfo.activeProcessorCount
@@ -33,6 +39,7 @@ func runMERTBenchmarks(arguments: [String]) throws {
         case "--threads": threads = Int(iterator.next() ?? "") ?? threads
         case "--minutes": minutes = Int(iterator.next() ?? "") ?? minutes
         case "--limit-seconds": limitSeconds = Int(iterator.next() ?? "")
+        case "--clips": clips = Int(iterator.next() ?? "") ?? clips
         case "--reference": reference = iterator.next() ?? reference
         case "--python": python = iterator.next()
         case "--no-reference": python = nil
@@ -42,7 +49,10 @@ func runMERTBenchmarks(arguments: [String]) throws {
     threads = max(1, threads)
     let rate = MERT.sampleRate
     resetPeakResident()
-    var model = try MERT(weights: benchmarkWeights(MERT.importSpec(size)), size: size)
+    let spec = try ModelRegistry.spec(size.rawValue)
+    let loaded = try NetworkModel<MERT>(spec: spec, weights: ModelWeights(benchmarkWeights(MERT.importSpec(size)), path: "benchmark", digest: "benchmark"),
+                                        labels: [])
+    var model = loaded.network
     let clip = pseudoRandom(seconds * rate, seed: 7, scale: 0.6, offset: -0.3)
     let flops = model.flops(samples: clip.count)
     let all = Set(0...size.layers)
@@ -70,10 +80,27 @@ func runMERTBenchmarks(arguments: [String]) throws {
     }
     print(String(format: "fad peak RSS (model, %d s clip, runs): %.0f MiB", seconds, peakResidentSinceReset()))
 
+    if clips > 0 {
+        let set = (0..<clips).map { pseudoRandom(seconds * rate, seed: UInt64(7 + $0), scale: 0.6, offset: -0.3) }
+        let fad = try timeAsSet(loaded, clips: set, threads: threads, repeats: repeats)
+        var theirs: SetTiming?
+        if let python {
+            do {
+                theirs = try referenceSetTiming(python: python, setup: mertReferenceSetup(reference: reference, size: size) + """
+
+                    def run(x): return model((x - x.mean()) / torch.sqrt(x.var(unbiased=False) + 1e-7), output_hidden_states=True)
+                    """, shape: "1, ", clips: clips, samples: seconds * rate, threads: threads, repeats: repeats)
+            } catch {
+                print("PyTorch set run failed: \(error)")
+            }
+        }
+        printSetComparison(clips: clips, seconds: seconds, threads: threads, fad: fad, reference: theirs, referenceName: "PyTorch")
+    }
+
     // Peak memory against file length, through the runner's path (cut at the limit).
     if let limitSeconds { model.limitSamples = limitSeconds * rate }
-    let spec = try ModelRegistry.spec(size.rawValue)
-    for length in [1, minutes] where length > 0 {
+    // --minutes 0 skips this part.
+    for length in (minutes > 0 ? [1, minutes] : []) {
         resetPeakResident()
         let before = peakResidentSinceReset()
         let samples = pseudoRandom(length * 60 * rate, seed: 9, scale: 0.6, offset: -0.3)
@@ -91,20 +118,12 @@ func runMERTBenchmarks(arguments: [String]) throws {
 /// Python process's own peak RSS (VmHWM).
 private func pytorchMERTSeconds(python: String, reference: String, size: MERT.Size, samples: Int, threads: Int,
                                 repeats: Int) throws -> (seconds: Double, peakMiB: Double) {
-    let large = size == .large
     let script = """
-    import importlib, json, os, statistics, sys, time, types, warnings
+    import json, statistics, sys, time, warnings
     warnings.filterwarnings("ignore")
     import torch
-    package = types.ModuleType("mert_hf"); package.__path__ = [os.path.abspath(\"\(reference)\")]; sys.modules["mert_hf"] = package
-    modeling = importlib.import_module("mert_hf.modeling_MERT")
-    configuration = importlib.import_module("mert_hf.configuration_MERT")
     torch.set_num_threads(\(threads))
-    config = configuration.MERTConfig(hidden_size=\(size.hidden), num_hidden_layers=\(size.layers), num_attention_heads=\(size.heads),
-        intermediate_size=\(size.intermediate), do_stable_layer_norm=\(large ? "True" : "False"), conv_bias=False,
-        feat_extract_norm="group", feat_proj_layer_norm=True, feature_extractor_cqt=False, deepnorm=False)
-    model = modeling.MERTModel(config)
-    model.eval()
+    \(mertReferenceSetup(reference: reference, size: size))
     g = torch.Generator().manual_seed(7)
     x = torch.rand(1, \(samples), generator=g) * 0.6 - 0.3
     x = (x - x.mean()) / torch.sqrt(x.var(unbiased=False) + 1e-7)
@@ -122,4 +141,21 @@ private func pytorchMERTSeconds(python: String, reference: String, size: MERT.Si
         throw BenchmarkError("the PyTorch reference failed (\(python), \(reference))")
     }
     return (seconds, kib / 1024)
+}
+
+/// Python that builds m-a-p's `MERTModel` from `reference`'s modeling_MERT.py as `model`
+/// (MERT-v1's configs: no CQT, no deepnorm, group norm, no conv bias), in eval mode.
+private func mertReferenceSetup(reference: String, size: MERT.Size) -> String {
+    let large = size == .large
+    return """
+    import importlib, os, sys, types
+    package = types.ModuleType("mert_hf"); package.__path__ = [os.path.abspath(\"\(reference)\")]; sys.modules["mert_hf"] = package
+    modeling = importlib.import_module("mert_hf.modeling_MERT")
+    configuration = importlib.import_module("mert_hf.configuration_MERT")
+    config = configuration.MERTConfig(hidden_size=\(size.hidden), num_hidden_layers=\(size.layers), num_attention_heads=\(size.heads),
+        intermediate_size=\(size.intermediate), do_stable_layer_norm=\(large ? "True" : "False"), conv_bias=False,
+        feat_extract_norm="group", feat_proj_layer_norm=True, feature_extractor_cqt=False, deepnorm=False)
+    model = modeling.MERTModel(config)
+    model.eval()
+    """
 }
