@@ -1,3 +1,4 @@
+import CPolyphaseKernel
 import Foundation
 
 /// A rational-ratio polyphase FIR resampler: a Kaiser-windowed sinc, evaluated only at the
@@ -173,6 +174,12 @@ final class PolyphaseResampler {
                         let phase = coefficients.baseAddress! + p * taps
                         var k = r
                         var iMax = v0 / up
+                        if Self.vectorKernel {
+                            // Outputs r, r + up, ...: input windows `down` samples apart.
+                            CPolyphaseKernel_run(phase, taps, x.baseAddress! + (iMax - taps + 1 - base), down,
+                                                 (count - r + up - 1) / up, y.baseAddress! + r, up)
+                            continue
+                        }
                         // Two outputs of the phase at once: twice the independent additions in
                         // flight (one dot product is bound by its accumulators' latency), and
                         // each coefficient load serves both. Each output's sum is unchanged.
@@ -198,6 +205,10 @@ final class PolyphaseResampler {
         }
         if !output.isEmpty { try output.withUnsafeBufferPointer { try emit($0) } }
     }
+
+    /// Whether `produce` uses `CPolyphaseKernel_run` (x86-64 with AVX2), which sums every
+    /// output exactly as `dot` does, in half the instructions of SIMD8 on baseline SSE.
+    static let vectorKernel = CPolyphaseKernel_available() != 0
 
     /// `(dot(a, b, count), dot(a, c, count))`, each summed exactly as `dot` sums it.
     @inline(__always)

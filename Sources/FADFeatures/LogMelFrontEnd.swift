@@ -162,6 +162,14 @@ func roundToHalfSaturating(_ x: Double) -> Float {
     let f = Float(x)
     if f >= 65504 { return 65504 }
     if f <= -65504 { return -65504 }
+    // binary16's normal range (2^-14 <= |f| < 65504), where nearly every mel energy falls: the
+    // significand rounded to 10 bits in place, ties to even, as `roundToHalf` rounds it, without
+    // its branches and cross-module call (~0.3 % of a cold musicnn run's CPU).
+    let bits = f.bitPattern
+    let magnitude = bits & 0x7FFF_FFFF
+    if magnitude >= 0x3880_0000 && magnitude < 0x7F80_0000 {
+        return Float(bitPattern: (bits &+ 0x0FFF &+ ((bits >> 13) & 1)) & 0xFFFF_E000)
+    }
     return roundToHalf(f)
 }
 
