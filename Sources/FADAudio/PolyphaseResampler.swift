@@ -168,18 +168,32 @@ final class PolyphaseResampler {
         buffer.withUnsafeBufferPointer { x in
             table.withUnsafeBufferPointer { coefficients in
                 output.withUnsafeMutableBufferPointer { y in
+                    if Self.vectorKernel {
+                        // In tiles of `perPhase` outputs of every phase, so that the input a tile
+                        // reads (perPhase * down + taps samples, ~15 KB for 44.1 -> 16 kHz) stays
+                        // in L1 while all phases pass over it; a phase's outputs across the whole
+                        // block streamed the block's input from L2 once per phase (1.25x slower).
+                        let perPhase = max(4, 4096 / down / 4 * 4)
+                        var start = 0
+                        while start < count {
+                            let n = min(up * perPhase, count - start)
+                            for r in 0 ..< min(up, n) {
+                                let v0 = (first + start + r) * down + center
+                                // Outputs start + r, start + r + up, ...: input windows `down` apart.
+                                CPolyphaseKernel_run(coefficients.baseAddress! + (v0 % up) * taps, taps,
+                                                     x.baseAddress! + (v0 / up - taps + 1 - base), down,
+                                                     (n - r + up - 1) / up, y.baseAddress! + start + r, up)
+                            }
+                            start += n
+                        }
+                        return
+                    }
                     for r in 0 ..< min(up, count) {
                         let v0 = (first + r) * down + center
                         let p = v0 % up
                         let phase = coefficients.baseAddress! + p * taps
                         var k = r
                         var iMax = v0 / up
-                        if Self.vectorKernel {
-                            // Outputs r, r + up, ...: input windows `down` samples apart.
-                            CPolyphaseKernel_run(phase, taps, x.baseAddress! + (iMax - taps + 1 - base), down,
-                                                 (count - r + up - 1) / up, y.baseAddress! + r, up)
-                            continue
-                        }
                         // Two outputs of the phase at once: twice the independent additions in
                         // flight (one dot product is bound by its accumulators' latency), and
                         // each coefficient load serves both. Each output's sum is unchanged.
