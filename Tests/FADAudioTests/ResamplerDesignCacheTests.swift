@@ -64,21 +64,23 @@ final class ResamplerDesignCacheTests: XCTestCase {
                 }
             }
         }
-        // A whole 44.1 -> 16 kHz stream through the resampler (several tiles of every phase, a
-        // partial last one) keeps the bits of the dot products.
-        let design = try XCTUnwrap(PolyphaseResampler.design(inputRate: 44_100, outputRate: 16_000))
+        // Whole streams through the resampler (several tiles of every phase, a partial last
+        // one; down- and upsampling) keep the bits of the dot products.
         XCTAssertTrue(PolyphaseResampler.vectorKernel)
         let input = (0..<20_000).map { _ in next() }
-        let output = try StreamingResampler.resample(input, from: 44_100, to: 16_000, quality: .kaiserPolyphase)
-        let padded = [Float](repeating: 0, count: design.taps) + input + [Float](repeating: 0, count: design.taps)
-        padded.withUnsafeBufferPointer { x in
-            design.table.withUnsafeBufferPointer { table in
-                for j in 0 ..< output.count {
-                    let v = j * design.down + design.center
-                    let iMax = v / design.up
-                    let expected = PolyphaseResampler.dot(table.baseAddress! + (v % design.up) * design.taps,
-                                                          x.baseAddress! + (iMax - design.taps + 1 + design.taps), count: design.taps)
-                    XCTAssertEqual(output[j].bitPattern, expected.bitPattern, "output \(j)")
+        for (from, to) in [(44_100, 16_000), (48_000, 16_000), (96_000, 16_000), (22_050, 16_000), (8_000, 16_000), (44_100, 48_000)] {
+            let design = try XCTUnwrap(PolyphaseResampler.design(inputRate: from, outputRate: to))
+            let output = try StreamingResampler.resample(input, from: from, to: to, quality: .kaiserPolyphase)
+            let padded = [Float](repeating: 0, count: design.taps) + input + [Float](repeating: 0, count: design.taps)
+            padded.withUnsafeBufferPointer { x in
+                design.table.withUnsafeBufferPointer { table in
+                    for j in 0 ..< output.count {
+                        let v = j * design.down + design.center
+                        let expected = PolyphaseResampler.dot(table.baseAddress! + (v % design.up) * design.taps,
+                                                              x.baseAddress! + (v / design.up + 1), count: design.taps)
+                        XCTAssertEqual(output[j].bitPattern, expected.bitPattern, "\(from) -> \(to), output \(j)")
+                        if output[j].bitPattern != expected.bitPattern { return }
+                    }
                 }
             }
         }
