@@ -81,7 +81,7 @@ public final class LogMelFrontEnd: Sendable {
     /// Memory beyond the padded signal is one frame, so long inputs cost only their output.
     private func forEachFrame(_ samples: [Float], _ body: (Int, UnsafeBufferPointer<Double>) -> Void) throws {
         let c = configuration
-        for (i, x) in samples.enumerated() where !x.isFinite {
+        if !allFinite(samples), let i = samples.firstIndex(where: { !$0.isFinite }) {
             throw FeatureError(reason: .nonFiniteSample(index: i))
         }
         let frames = c.frameCount(samples: samples.count)

@@ -1,5 +1,6 @@
 import FADArrays
 import FADAudio
+import FADFeatures
 import FADModels
 import Foundation
 
@@ -107,7 +108,7 @@ public final class EmbeddingExtractor: Sendable {
         }
         let decoded = try loader.load(file.url)
         // Finite samples can still sum past Float's range when channels are mixed down.
-        guard decoded.allSatisfy(\.isFinite) else {
+        guard allFinite(decoded) else {
             throw FileFailure(path: file.url.path, reason: "decoded audio holds NaN or infinity (samples beyond the float range?)")
         }
         let samples = normalization.apply(decoded)
