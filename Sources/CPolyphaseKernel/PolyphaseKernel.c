@@ -29,15 +29,15 @@ __attribute__((target("avx2"))) static inline float reduce(__m256 s0, __m256 s1)
 #define MAC(acc, a, p) acc = _mm256_add_ps(acc, _mm256_mul_ps(a, _mm256_loadu_ps(p)))
 
 __attribute__((target("avx2")))
-void CPolyphaseKernel_run(const float *coefficients, long taps, const float *x, long xStep,
-                          long count, float *y, long yStride) {
-    long j = 0;
+void CPolyphaseKernel_run(const float *coefficients, ptrdiff_t taps, const float *x, ptrdiff_t xStep,
+                          ptrdiff_t count, float *y, ptrdiff_t yStride) {
+    ptrdiff_t j = 0;
     // Four outputs at once: each coefficient load serves four products, and eight independent
     // accumulators hide the adds' latency.
     for (; j + 4 <= count; j += 4) {
         const float *b0 = x + j * xStep, *b1 = b0 + xStep, *b2 = b1 + xStep, *b3 = b2 + xStep;
         __m256 s0 = _mm256_setzero_ps(), s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
-        long i = 0;
+        ptrdiff_t i = 0;
         for (; i + 16 <= taps; i += 16) {
             __m256 a0 = _mm256_loadu_ps(coefficients + i), a1 = _mm256_loadu_ps(coefficients + i + 8);
             MAC(s0, a0, b0 + i); MAC(s1, a1, b0 + i + 8);
@@ -57,7 +57,7 @@ void CPolyphaseKernel_run(const float *coefficients, long taps, const float *x, 
     for (; j < count; j++) {
         const float *b0 = x + j * xStep;
         __m256 s0 = _mm256_setzero_ps(), s1 = s0;
-        long i = 0;
+        ptrdiff_t i = 0;
         for (; i + 16 <= taps; i += 16) {
             MAC(s0, _mm256_loadu_ps(coefficients + i), b0 + i);
             MAC(s1, _mm256_loadu_ps(coefficients + i + 8), b0 + i + 8);
@@ -71,8 +71,8 @@ void CPolyphaseKernel_run(const float *coefficients, long taps, const float *x, 
 
 int CPolyphaseKernel_available(void) { return 0; }
 
-void CPolyphaseKernel_run(const float *coefficients, long taps, const float *x, long xStep,
-                          long count, float *y, long yStride) {
+void CPolyphaseKernel_run(const float *coefficients, ptrdiff_t taps, const float *x, ptrdiff_t xStep,
+                          ptrdiff_t count, float *y, ptrdiff_t yStride) {
     (void)coefficients; (void)taps; (void)x; (void)xStep; (void)count; (void)y; (void)yStride;
     __builtin_trap();  // never called: CPolyphaseKernel_available() is 0 here
 }

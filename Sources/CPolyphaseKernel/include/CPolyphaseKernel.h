@@ -1,6 +1,8 @@
 #ifndef CPOLYPHASEKERNEL_H
 #define CPOLYPHASEKERNEL_H
 
+#include <stddef.h>
+
 /// Whether `CPolyphaseKernel_run` may be called: an x86-64 CPU with AVX2 (checked at run time,
 /// since release builds target baseline x86-64 and take no -m flags).
 int CPolyphaseKernel_available(void);
@@ -11,7 +13,7 @@ int CPolyphaseKernel_available(void);
 /// (a last block of 8 into the first), added lane by lane, then the lanes in order from -0.
 /// Separate multiplies and adds (no FMA), so the bits do not depend on the instruction set.
 /// Only after `CPolyphaseKernel_available()` returned non-zero.
-void CPolyphaseKernel_run(const float *coefficients, long taps, const float *x, long xStep,
-                          long count, float *y, long yStride);
+void CPolyphaseKernel_run(const float *coefficients, ptrdiff_t taps, const float *x, ptrdiff_t xStep,
+                          ptrdiff_t count, float *y, ptrdiff_t yStride);
 
 #endif
