@@ -105,9 +105,11 @@ public final class LogMelFrontEnd: Sendable {
                         let spectrum = spectrum.baseAddress!, mel = mel.baseAddress!
                         let signal = signal.baseAddress!, window = window.baseAddress!
                         for t in 0 ..< frames {
-                            let start = t * c.hopLength
+                            // Through a frame pointer: `signal[start + n]` checked the index sum for
+                            // overflow on every sample, which kept the loop from vectorising.
+                            let frame = signal + t * c.hopLength
                             let input = workspace.input
-                            for n in 0 ..< frameLength { input[n] = signal[start + n] * window[n] }
+                            for n in 0 ..< frameLength { input[n] = frame[n] * window[n] }
                             for n in frameLength ..< c.fftLength { input[n] = 0 }
                             fft.transform(workspace)
                             for k in 0 ..< bins {
