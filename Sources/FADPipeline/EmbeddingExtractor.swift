@@ -94,7 +94,7 @@ public final class EmbeddingExtractor: Sendable {
 
     private func embed(_ file: InputFile, recipe: EmbeddingCache.Recipe) throws -> FileEmbeddings {
         // The digest only keys the cache: without one, hashing the file would be wasted CPU
-        // (SHA-256 of a 10 s 44.1 kHz stereo WAV is ~3 % of musicnn's time on it).
+        // (SHA-256 of a 10 s 44.1 kHz stereo WAV: 1.3 ms, ~1.3 % of musicnn's time on it).
         let digest = try cache.map { _ in try contentDigest(of: file.url) }
         if let cache, let digest {
             var cached: [String: Matrix<Float>] = [:]
