@@ -39,10 +39,12 @@ let package = Package(
                        providers: [.apt(["liblapacke-dev"]), .brew(["lapack"])]),
         // The shipped musicnn weights and the model labels, compiled into the binary (C23 #embed of Models/).
         .target(name: "CEmbeddedModels"),
+        // The polyphase resampler's dot products with AVX2, chosen at run time (see its .c file).
+        .target(name: "CPolyphaseKernel"),
 
         // MARK: - Pipeline stages
         .target(name: "FADArrays"),
-        .target(name: "FADAudio", dependencies: ["CSndFile", "CSampleRate"]),
+        .target(name: "FADAudio", dependencies: ["CSndFile", "CSampleRate", "CPolyphaseKernel"]),
         .target(name: "FADFeatures", dependencies: ["FADArrays", "CFFTW"]),
         // Scalar kernels and BLAS settings shared by the networks and the metrics.
         .target(name: "FADNumerics", dependencies: ["COpenBLAS"]),

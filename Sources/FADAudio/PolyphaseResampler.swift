@@ -1,3 +1,4 @@
+import CPolyphaseKernel
 import Foundation
 
 /// A rational-ratio polyphase FIR resampler: a Kaiser-windowed sinc, evaluated only at the
@@ -167,6 +168,26 @@ final class PolyphaseResampler {
         buffer.withUnsafeBufferPointer { x in
             table.withUnsafeBufferPointer { coefficients in
                 output.withUnsafeMutableBufferPointer { y in
+                    if Self.vectorKernel {
+                        // In tiles of `perPhase` outputs of every phase, so that the input a tile
+                        // reads (perPhase * down + taps samples, ~15 KB for 44.1 -> 16 kHz) stays
+                        // in L1 while all phases pass over it; a phase's outputs across the whole
+                        // block streamed the block's input from L2 once per phase (1.25x slower).
+                        let perPhase = max(4, 4096 / down / 4 * 4)
+                        var start = 0
+                        while start < count {
+                            let n = min(up * perPhase, count - start)
+                            for r in 0 ..< min(up, n) {
+                                let v0 = (first + start + r) * down + center
+                                // Outputs start + r, start + r + up, ...: input windows `down` apart.
+                                CPolyphaseKernel_run(coefficients.baseAddress! + (v0 % up) * taps, taps,
+                                                     x.baseAddress! + (v0 / up - taps + 1 - base), down,
+                                                     (n - r + up - 1) / up, y.baseAddress! + start + r, up)
+                            }
+                            start += n
+                        }
+                        return
+                    }
                     for r in 0 ..< min(up, count) {
                         let v0 = (first + r) * down + center
                         let p = v0 % up
@@ -198,6 +219,10 @@ final class PolyphaseResampler {
         }
         if !output.isEmpty { try output.withUnsafeBufferPointer { try emit($0) } }
     }
+
+    /// Whether `produce` uses `CPolyphaseKernel_run` (x86-64 with AVX2), which sums every
+    /// output exactly as `dot` does, in half the instructions of SIMD8 on baseline SSE.
+    static let vectorKernel = CPolyphaseKernel_available() != 0
 
     /// `(dot(a, b, count), dot(a, c, count))`, each summed exactly as `dot` sums it.
     @inline(__always)

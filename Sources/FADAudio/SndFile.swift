@@ -83,11 +83,22 @@ final class SndFile {
             }
         }
         let channels = info.channels
+        guard !allFinite(buffer, count: got * channels) else { return got }
         for i in 0 ..< got * channels where !buffer[i].isFinite {
             throw AudioFileError(path: path, reason: .nonFiniteSample(frame: firstFrame + i / channels,
                                                                       channel: i % channels))
         }
         return got
+    }
+
+    /// Whether no value is NaN or infinite, as a branch-free OR over exponent bits that the
+    /// compiler vectorises (`isFinite` element by element was ~0.3 % of a cold musicnn run's
+    /// CPU); the caller looks for the offending sample only when this says there is one.
+    private func allFinite(_ values: UnsafePointer<Float>, count: Int) -> Bool {
+        var special: UInt32 = 0
+        for i in 0 ..< count { special |= (values[i].bitPattern & 0x7F80_0000) &+ 0x0080_0000 }
+        // An all-ones exponent (NaN, infinity) carries into bit 31; no finite exponent does.
+        return special & 0x8000_0000 == 0
     }
 
     private static func openFailureReason() -> AudioFileError.Reason {

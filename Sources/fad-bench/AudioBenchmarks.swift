@@ -55,6 +55,8 @@ func runAudioBenchmarks(arguments: [String]) throws {
             print("  " + label.padding(toLength: 48, withPad: " ", startingAt: 0)
                   + String(format: "wall %7.3f s %7.0fx | cpu %7.3f s %7.0fx real time", w, seconds / w, c, seconds / c))
         }
+        // The cache key of every file a cached run embeds (`fad` without --no-cache).
+        try report("content digest (SHA-256 of the file)") { _ = try contentDigest(of: url) }
         try report("decode only (libsndfile, interleaved)") {
             let decoder = try AudioDecoder(url)
             while try !decoder.read().isEmpty {}

@@ -1,3 +1,4 @@
+import CPolyphaseKernel
 @testable import FADAudio
 import XCTest
 
@@ -34,6 +35,54 @@ final class ResamplerDesignCacheTests: XCTestCase {
             let (p, q) = PolyphaseResampler.dot2(a, b, c, count: count)
             XCTAssertEqual(p.bitPattern, PolyphaseResampler.dot(a, b, count: count).bitPattern, "\(count)")
             XCTAssertEqual(q.bitPattern, PolyphaseResampler.dot(a, c, count: count).bitPattern, "\(count)")
+        }
+    }
+
+    /// The AVX2 kernel (four outputs at once, then one by one) must sum every output exactly as
+    /// `dot` does, for every tap count the designs use and any run length.
+    func testVectorKernelKeepsTheBits() throws {
+        guard CPolyphaseKernel_available() != 0 else { throw XCTSkip("no AVX2 on this CPU") }
+        var state: UInt64 = 11
+        func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000
+        }
+        for taps in [8, 16, 24, 136, 360, 368] {
+            for count in [1, 3, 4, 5, 8, 11] {
+                let step = 3
+                let a = (0..<taps).map { _ in next() }
+                let x = (0..<(taps + step * count)).map { _ in next() }
+                let stride = 2
+                var y = [Float](repeating: .nan, count: count * stride)
+                CPolyphaseKernel_run(a, taps, x, step, count, &y, stride)
+                x.withUnsafeBufferPointer { x in
+                    for j in 0..<count {
+                        let expected = PolyphaseResampler.dot(a, x.baseAddress! + j * step, count: taps)
+                        XCTAssertEqual(y[j * stride].bitPattern, expected.bitPattern, "taps \(taps), output \(j) of \(count)")
+                        if j * stride + 1 < y.count { XCTAssertTrue(y[j * stride + 1].isNaN, "wrote between outputs") }
+                    }
+                }
+            }
+        }
+        // Whole streams through the resampler (several tiles of every phase, a partial last
+        // one; down- and upsampling) keep the bits of the dot products.
+        XCTAssertTrue(PolyphaseResampler.vectorKernel)
+        let input = (0..<20_000).map { _ in next() }
+        for (from, to) in [(44_100, 16_000), (48_000, 16_000), (96_000, 16_000), (22_050, 16_000), (8_000, 16_000), (44_100, 48_000)] {
+            let design = try XCTUnwrap(PolyphaseResampler.design(inputRate: from, outputRate: to))
+            let output = try StreamingResampler.resample(input, from: from, to: to, quality: .kaiserPolyphase)
+            let padded = [Float](repeating: 0, count: design.taps) + input + [Float](repeating: 0, count: design.taps)
+            padded.withUnsafeBufferPointer { x in
+                design.table.withUnsafeBufferPointer { table in
+                    for j in 0 ..< output.count {
+                        let v = j * design.down + design.center
+                        let expected = PolyphaseResampler.dot(table.baseAddress! + (v % design.up) * design.taps,
+                                                              x.baseAddress! + (v / design.up + 1), count: design.taps)
+                        XCTAssertEqual(output[j].bitPattern, expected.bitPattern, "\(from) -> \(to), output \(j)")
+                        if output[j].bitPattern != expected.bitPattern { return }
+                    }
+                }
+            }
         }
     }
 }

@@ -173,7 +173,8 @@ final class HostileInputTests: XCTestCase {
         let run = try fad([reference.path, list.path, "--metrics", "fad", "--json"], status: 0, naming: ["zero.npy", "pipe.npy"])
         XCTAssertEqual(try failures(run).count, 2)
 
-        // The same for audio lists, which are hashed for the cache first (also with --no-cache).
+        // The same for audio lists: their files are hashed for the cache first, and with
+        // --no-cache, where nothing is hashed, the decoder refuses them before reading.
         let audioList = work.appendingPathComponent("audio.txt")
         try mkfifo(work.appendingPathComponent("pipe.wav"))
         try "/dev/zero\n\(work.path)/pipe.wav\n".write(to: audioList, atomically: true, encoding: .utf8)

@@ -45,11 +45,21 @@ build_embedded_models() {
         "$root/Sources/CEmbeddedModels/EmbeddedModels.c" -o "$modules/CEmbeddedModels.o"
 }
 
+# The resampler's AVX2 kernel, a C target FADAudio imports: compiled the same way.
+build_polyphase_kernel() {
+    echo "fuzz.sh: compiling CPolyphaseKernel" >&2
+    mkdir -p "$modules/CPolyphaseKernel"
+    printf 'module CPolyphaseKernel {\n    header "%s"\n    export *\n}\n' \
+        "$root/Sources/CPolyphaseKernel/include/CPolyphaseKernel.h" > "$modules/CPolyphaseKernel/module.modulemap"
+    clang -O2 -c -I "$root/Sources/CPolyphaseKernel/include" \
+        "$root/Sources/CPolyphaseKernel/PolyphaseKernel.c" -o "$modules/CPolyphaseKernel.o"
+}
+
 # All modules are rebuilt when any of their sources (or this script) changed: simple, and the
 # sanitized objects never mix two versions of the code.
 build_modules() {
     local hash
-    hash=$( (cat "$0"; find "$root"/Sources/{FADArrays,FADTorch,FADNumerics,FADNN,FADStats,FADFeatures,FADAudio,FADModels,CEmbeddedModels} -name '*.[swifch]*' \
+    hash=$( (cat "$0"; find "$root"/Sources/{FADArrays,FADTorch,FADNumerics,FADNN,FADStats,FADFeatures,FADAudio,FADModels,CEmbeddedModels,CPolyphaseKernel} -name '*.[swifch]*' \
         | sort | xargs cat) | sha256sum | cut -c1-16)
     [[ -f $modules/stamp && $(cat "$modules/stamp") == "$hash" ]] && return
     rm -f "$modules/stamp"
@@ -59,10 +69,11 @@ build_modules() {
     build_module FADNN -I "$root/Sources/COpenBLAS" "${blas[@]}"
     build_module FADStats -I "$root/Sources/COpenBLAS" "${blas[@]}"
     build_module FADFeatures -I "$root/Sources/CFFTW"
-    build_module FADAudio -I "$root/Sources/CSndFile" -I "$root/Sources/CSampleRate" "${sndfile[@]}"
+    build_polyphase_kernel
+    build_module FADAudio -I "$root/Sources/CSndFile" -I "$root/Sources/CSampleRate" -I "$modules/CPolyphaseKernel" "${sndfile[@]}"
     build_embedded_models
     build_module FADModels -I "$root/Sources/COpenBLAS" -I "$root/Sources/CFFTW" -I "$root/Sources/CSndFile" \
-        -I "$root/Sources/CSampleRate" -I "$modules/CEmbeddedModels" "${blas[@]}" "${sndfile[@]}"
+        -I "$root/Sources/CSampleRate" -I "$modules/CEmbeddedModels" -I "$modules/CPolyphaseKernel" "${blas[@]}" "${sndfile[@]}"
     echo "$hash" > "$modules/stamp"
 }
 
@@ -75,7 +86,7 @@ build_target() {
         return
     fi
     echo "fuzz.sh: linking fuzz-$target" >&2
-    swiftc "${flags[@]}" -module-name "FuzzTarget" -I "$modules" -I "$modules/CEmbeddedModels" -I "$root/Sources/COpenBLAS" -I "$root/Sources/CFFTW" \
+    swiftc "${flags[@]}" -module-name "FuzzTarget" -I "$modules" -I "$modules/CEmbeddedModels" -I "$modules/CPolyphaseKernel" -I "$root/Sources/COpenBLAS" -I "$root/Sources/CFFTW" \
         -I "$root/Sources/CSndFile" -I "$root/Sources/CSampleRate" "${blas[@]}" "${sndfile[@]}" \
         "$source" "$modules"/*.o \
         $(pkg-config --libs openblas fftw3f sndfile samplerate) -o "$binary"
