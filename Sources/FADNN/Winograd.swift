@@ -78,11 +78,8 @@ struct Winograd3x3: Sendable {
         let rowsPerChunk = max(1, min(tileRows, Self.tilesPerChunk(inputChannels: cin, outputChannels: cout) / tilesWide))
         let maxTiles = rowsPerChunk * tilesWide
         let workers = max(1, min(BLAS.threads, (tileRows + rowsPerChunk - 1) / rowsPerChunk))
-        // The 16 planes of V and M are written and read together, one element of each per channel:
-        // plane strides that are multiples of 4 KiB map all 16 streams to the same L1 sets
-        // (measured: 0.64x instead of 1.3x on CNN14's first block). Offset each by 64 bytes.
-        let vStride = (maxTiles * cin + 1023) / 1024 * 1024 + 16
-        let mStride = (maxTiles * cout + 1023) / 1024 * 1024 + 16
+        let vStride = winogradPlaneStride(maxTiles * cin)
+        let mStride = winogradPlaneStride(maxTiles * cout)
         let rowFloats = out == nil ? (2 * rowsPerChunk * ow * cout + 15) / 16 * 16 + 16 : 0
         let perWorker = 16 * (vStride + mStride) + rowFloats
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * perWorker)
@@ -230,14 +227,4 @@ struct Winograd3x3: Sendable {
             if let y11 { y11[c] = b1 - b2 - b3 }
         }
     }
-}
-
-@inline(__always)
-private func load4(_ p: UnsafePointer<Float>, _ offset: Int) -> SIMD4<Float> {
-    UnsafeRawPointer(p + offset).loadUnaligned(as: SIMD4<Float>.self)
-}
-
-@inline(__always)
-private func store4(_ value: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, _ offset: Int) {
-    UnsafeMutableRawPointer(p + offset).storeBytes(of: value, as: SIMD4<Float>.self)
 }

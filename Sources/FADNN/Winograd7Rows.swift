@@ -85,10 +85,8 @@ struct Winograd7Rows: Sendable {
         // A whole-width kernel (ow == 1) reads the transformed rows in place; otherwise each
         // plane's overlapping windows are copied out (im2col along the width, 1/cout of the GEMM).
         let copiesWindows = ow > 1
-        // Plane strides off multiples of 4 KiB by 64 bytes: the transforms touch all 8 planes at
-        // once, and aligned planes would share L1 sets (see Winograd3x3).
-        let vStride = (rowsPerChunk * rowFloats + 1023) / 1024 * 1024 + 16
-        let mStride = (maxPositions * cout + 1023) / 1024 * 1024 + 16
+        let vStride = winogradPlaneStride(rowsPerChunk * rowFloats)
+        let mStride = winogradPlaneStride(maxPositions * cout)
         let aFloats = copiesWindows ? (maxPositions * k + 15) / 16 * 16 + 16 : 0
         let outFloats = out == nil ? (2 * maxPositions * cout + 15) / 16 * 16 + 16 : 0
         let perWorker = 8 * (vStride + mStride) + aFloats + outFloats
@@ -214,13 +212,3 @@ struct Winograd7Rows: Sendable {
 }
 
 private typealias F4 = SIMD4<Float>
-
-@inline(__always)
-private func load4(_ p: UnsafePointer<Float>, _ offset: Int) -> SIMD4<Float> {
-    UnsafeRawPointer(p + offset).loadUnaligned(as: SIMD4<Float>.self)
-}
-
-@inline(__always)
-private func store4(_ value: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, _ offset: Int) {
-    UnsafeMutableRawPointer(p + offset).storeBytes(of: value, as: SIMD4<Float>.self)
-}

@@ -7,19 +7,11 @@ import _FADTestSupport
 /// columns, overlapping windows, odd output sizes, tiles that split an item, negative affine
 /// scales (the max must see the epilogue's output), and 1-3 worker threads.
 final class FusedPoolingTests: XCTestCase {
-    private func random(_ count: Int, seed: UInt64) -> [Float] {
-        var state = seed &* 6364136223846793005 &+ 1442695040888963407
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000
-        }
-    }
-
     private func conv(_ kh: Int, _ kw: Int, _ cin: Int, _ cout: Int, stride: (Int, Int) = (1, 1), padding: Padding,
                       seed: UInt64) -> Conv2D {
-        Conv2D(hwio: random(kh * kw * cin * cout, seed: seed), kernelHeight: kh, kernelWidth: kw, inputChannels: cin,
-               outputChannels: cout, bias: random(cout, seed: seed + 1), stride: stride, padding: padding, activation: .relu,
-               postAffine: ChannelAffine(scale: random(cout, seed: seed + 2), shift: random(cout, seed: seed + 3)))
+        Conv2D(hwio: uniformFloats(kh * kw * cin * cout, seed: seed), kernelHeight: kh, kernelWidth: kw, inputChannels: cin,
+               outputChannels: cout, bias: uniformFloats(cout, seed: seed + 1), stride: stride, padding: padding, activation: .relu,
+               postAffine: ChannelAffine(scale: uniformFloats(cout, seed: seed + 2), shift: uniformFloats(cout, seed: seed + 3)))
     }
 
     /// The im2col path (one input channel, musicnn-VGG's first block, and other geometries):
@@ -34,7 +26,7 @@ final class FusedPoolingTests: XCTestCase {
             ("column kernel", [2, 40, 12, 1], conv(8, 1, 1, 24, padding: .same, seed: 13), (1, 12), (1, 12)),
         ]
         for c in cases {
-            let x = Tensor(shape: c.x, values: random(c.x.reduce(1, *), seed: 99))
+            let x = Tensor(shape: c.x, values: uniformFloats(c.x.reduce(1, *), seed: 99))
             let fused = c.conv.maxPooled(x, window: c.window, stride: c.stride)
             let unfused = Pool2D.max(c.conv(x), window: c.window, stride: c.stride)
             XCTAssertEqual(fused.shape, unfused.shape, c.name)
@@ -47,7 +39,7 @@ final class FusedPoolingTests: XCTestCase {
     /// GEMMs as the unfused layer, hence the same bits. Odd output sizes (a half tile row and
     /// column, dropped by the pool) and several chunks with a boundary inside an item.
     func testWinogradPathIsTheUnfusedCompositionExactly() {
-        let x = Tensor(shape: [6, 41, 9, 32], values: random(6 * 41 * 9 * 32, seed: 21))
+        let x = Tensor(shape: [6, 41, 9, 32], values: uniformFloats(6 * 41 * 9 * 32, seed: 21))
         let layer = conv(3, 3, 32, 24, padding: .same, seed: 22)
         XCTAssertTrue(layer.usesWinograd)
         for (window, stride) in [((2, 2), (2, 2)), ((4, 4), (4, 4)), ((3, 2), (1, 2))] {
@@ -64,8 +56,8 @@ final class FusedPoolingTests: XCTestCase {
         defer { BLAS.threads = saved }
         let first = conv(3, 3, 1, 128, padding: .same, seed: 31)
         let deep = conv(3, 3, 128, 128, padding: .same, seed: 35)
-        let x = Tensor(shape: [3, 187, 96, 1], values: random(3 * 187 * 96, seed: 39))
-        let y = Tensor(shape: [2, 46, 24, 128], values: random(2 * 46 * 24 * 128, seed: 40))
+        let x = Tensor(shape: [3, 187, 96, 1], values: uniformFloats(3 * 187 * 96, seed: 39))
+        let y = Tensor(shape: [2, 46, 24, 128], values: uniformFloats(2 * 46 * 24 * 128, seed: 40))
         func run() -> [[Float]] {
             [first.maxPooled(x, window: (4, 1), stride: (2, 2)).values, deep.maxPooled(y, window: (2, 2), stride: (2, 2)).values]
         }

@@ -47,27 +47,19 @@ final class LayerTests: XCTestCase {
         XCTAssertLessThan(maxAbsDifference(averaged.values, try Fixtures.npy("nn/avgpool_2x2.npy").floats), 1e-6)
     }
 
-    private func random(_ count: Int, seed: UInt64) -> [Float] {
-        var state = seed &* 6364136223846793005 &+ 1442695040888963407
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000
-        }
-    }
-
     private func norm(_ c: Int, seed: UInt64) -> BatchNorm {
-        BatchNorm(gamma: random(c, seed: seed), beta: random(c, seed: seed + 1), mean: random(c, seed: seed + 2),
-                  variance: random(c, seed: seed + 3).map { $0 * $0 + 0.1 }, epsilon: 1e-3)
+        BatchNorm(gamma: uniformFloats(c, seed: seed), beta: uniformFloats(c, seed: seed + 1), mean: uniformFloats(c, seed: seed + 2),
+                  variance: uniformFloats(c, seed: seed + 3).map { $0 * $0 + 0.1 }, epsilon: 1e-3)
     }
 
     func testOIHWKernelsMatchHWIO() {
         let (o, i, h, w) = (4, 3, 2, 5)
-        let oihw = random(o * i * h * w, seed: 1)
+        let oihw = uniformFloats(o * i * h * w, seed: 1)
         var hwio = [Float](repeating: 0, count: oihw.count)
         for a in 0..<o { for b in 0..<i { for c in 0..<h { for d in 0..<w {
             hwio[((c * w + d) * i + b) * o + a] = oihw[((a * i + b) * h + c) * w + d]
         }}}}
-        let x = Tensor(shape: [1, 6, 7, 3], values: random(126, seed: 2))
+        let x = Tensor(shape: [1, 6, 7, 3], values: uniformFloats(126, seed: 2))
         let a = Conv2D(oihw: oihw, outputChannels: o, inputChannels: i, kernelHeight: h, kernelWidth: w, padding: .same)
         let b = Conv2D(hwio: hwio, kernelHeight: h, kernelWidth: w, inputChannels: i, outputChannels: o, padding: .same)
         XCTAssertEqual(a(x).values, b(x).values)
@@ -76,9 +68,9 @@ final class LayerTests: XCTestCase {
     }
 
     func testBatchNormFoldingIsExactUpToRounding() {
-        let x = Tensor(shape: [2, 10, 6, 3], values: random(360, seed: 3))
-        let conv = Conv2D(hwio: random(3 * 3 * 3 * 4, seed: 4), kernelHeight: 3, kernelWidth: 3, inputChannels: 3,
-                          outputChannels: 4, bias: random(4, seed: 5), padding: .same)
+        let x = Tensor(shape: [2, 10, 6, 3], values: uniformFloats(360, seed: 3))
+        let conv = Conv2D(hwio: uniformFloats(3 * 3 * 3 * 4, seed: 4), kernelHeight: 3, kernelWidth: 3, inputChannels: 3,
+                          outputChannels: 4, bias: uniformFloats(4, seed: 5), padding: .same)
         let bn = norm(4, seed: 6)
         var unfolded = conv(x)
         bn.affine.apply(to: &unfolded)
@@ -95,8 +87,8 @@ final class LayerTests: XCTestCase {
         XCTAssertEqual(epilogue.maxOverWidth(x).values, epilogue(x).reduced(over: 2, .max).values)
 
         // BatchNorm before a dense layer folds into it.
-        let dense = Dense(inOut: random(12, seed: 7), inputs: 4, outputs: 3, bias: random(3, seed: 8))
-        let features = Tensor(shape: [5, 4], values: random(20, seed: 9))
+        let dense = Dense(inOut: uniformFloats(12, seed: 7), inputs: 4, outputs: 3, bias: uniformFloats(3, seed: 8))
+        let features = Tensor(shape: [5, 4], values: uniformFloats(20, seed: 9))
         var normalised = features
         bn.affine.apply(to: &normalised)
         XCTAssertLessThan(maxAbsDifference(dense.foldingPreceding(bn.affine)(features).values, dense(normalised).values), 1e-5)
@@ -126,14 +118,14 @@ final class LayerTests: XCTestCase {
     func testResultsDoNotDependOnThreadCount() {
         let saved = BLAS.threads
         defer { BLAS.threads = saved }
-        let x = Tensor(shape: [2, 193, 96, 1], values: random(2 * 193 * 96, seed: 11))
-        let timbral = Conv2D(hwio: random(7 * 38 * 204, seed: 12), kernelHeight: 7, kernelWidth: 38, inputChannels: 1,
-                             outputChannels: 204, bias: random(204, seed: 13), activation: .relu)
-        let deep = Conv2D(hwio: random(9 * 128 * 128, seed: 14), kernelHeight: 3, kernelWidth: 3, inputChannels: 128,
+        let x = Tensor(shape: [2, 193, 96, 1], values: uniformFloats(2 * 193 * 96, seed: 11))
+        let timbral = Conv2D(hwio: uniformFloats(7 * 38 * 204, seed: 12), kernelHeight: 7, kernelWidth: 38, inputChannels: 1,
+                             outputChannels: 204, bias: uniformFloats(204, seed: 13), activation: .relu)
+        let deep = Conv2D(hwio: uniformFloats(9 * 128 * 128, seed: 14), kernelHeight: 3, kernelWidth: 3, inputChannels: 128,
                           outputChannels: 128, padding: .same)
-        let y = Tensor(shape: [2, 46, 24, 128], values: random(2 * 46 * 24 * 128, seed: 15))
-        let dense = Dense(inOut: random(1506 * 200, seed: 16), inputs: 1506, outputs: 200)
-        let z = Tensor(shape: [64, 1506], values: random(64 * 1506, seed: 17))
+        let y = Tensor(shape: [2, 46, 24, 128], values: uniformFloats(2 * 46 * 24 * 128, seed: 15))
+        let dense = Dense(inOut: uniformFloats(1506 * 200, seed: 16), inputs: 1506, outputs: 200)
+        let z = Tensor(shape: [64, 1506], values: uniformFloats(64 * 1506, seed: 17))
         func run() -> [[Float]] { [timbral.maxOverWidth(x).values, deep(y).values, dense(z).values] }
         BLAS.threads = 1
         let one = run()
@@ -152,7 +144,7 @@ final class LayerTests: XCTestCase {
     /// this still passes (it only asserts that one fixed call sequence is reproducible).
     func testGEMMTileSequenceIsReproducible() {
         let (m, n, k) = (3000, 51, 32)
-        let a = random(m * k, seed: 20), b = random(k * n, seed: 21)
+        let a = uniformFloats(m * k, seed: 20), b = uniformFloats(k * n, seed: 21)
         func product() -> [Float] {
             var c = [Float](repeating: 0, count: m * n)
             a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in

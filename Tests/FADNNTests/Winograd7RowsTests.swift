@@ -8,14 +8,6 @@ import _FADTestSupport
 /// half tile at the bottom), chunk boundaries inside items, both sinks (full map, max over the
 /// width) and the fused epilogue; and for bit-identical results over worker counts.
 final class Winograd7RowsTests: XCTestCase {
-    private func random(_ count: Int, seed: UInt64) -> [Float] {
-        var state = seed &* 6364136223846793005 &+ 1442695040888963407
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000
-        }
-    }
-
     /// The convolution by its definition, in Double: [n, h, w, cin] -> [n, oh, ow, cout], zero rows
     /// `padTop` before, valid along the width (no epilogue).
     private func direct(_ x: Tensor, _ kernel: [Float], kw: Int, cin: Int, cout: Int, padTop: Int, oh: Int) -> [Double] {
@@ -53,8 +45,8 @@ final class Winograd7RowsTests: XCTestCase {
             ("lopsided", 16, 1, 8, 11, 20, .explicit(top: 5, bottom: 0, left: 0, right: 0), 5),
         ]
         for (name, kw, cin, cout, height, width, padding, padTop) in cases {
-            let x = Tensor(shape: [3, height, width, cin], values: random(3 * height * width * cin, seed: 1))
-            let kernel = random(7 * kw * cin * cout, seed: 2)
+            let x = Tensor(shape: [3, height, width, cin], values: uniformFloats(3 * height * width * cin, seed: 1))
+            let kernel = uniformFloats(7 * kw * cin * cout, seed: 2)
             let conv = Conv2D(hwio: kernel, kernelHeight: 7, kernelWidth: kw, inputChannels: cin, outputChannels: cout,
                               padding: padding)
             XCTAssertTrue(conv.usesWinograd, name)
@@ -79,10 +71,10 @@ final class Winograd7RowsTests: XCTestCase {
     /// operations applied to the full map.
     func testMaxOverWidthIsTheEpilogueThenTheMaximum() {
         let (kw, cout, height, width) = (12, 20, 23, 30)
-        let x = Tensor(shape: [2, height, width, 1], values: random(2 * height * width, seed: 3))
-        let kernel = random(7 * kw * cout, seed: 4)
-        let bias = random(cout, seed: 5)
-        let affine = ChannelAffine(scale: random(cout, seed: 6), shift: random(cout, seed: 7))
+        let x = Tensor(shape: [2, height, width, 1], values: uniformFloats(2 * height * width, seed: 3))
+        let kernel = uniformFloats(7 * kw * cout, seed: 4)
+        let bias = uniformFloats(cout, seed: 5)
+        let affine = ChannelAffine(scale: uniformFloats(cout, seed: 6), shift: uniformFloats(cout, seed: 7))
         let padding = Padding.explicit(top: 3, bottom: 3, left: 0, right: 0)
         let fused = Conv2D(hwio: kernel, kernelHeight: 7, kernelWidth: kw, inputChannels: 1, outputChannels: cout,
                            bias: bias, padding: padding, activation: .relu, postAffine: affine)
@@ -103,10 +95,10 @@ final class Winograd7RowsTests: XCTestCase {
     /// A BatchNorm folded into the convolution reaches its transformed kernel too.
     func testFoldingUpdatesTheTransformedKernel() {
         let (kw, cout) = (20, 8)
-        let x = Tensor(shape: [1, 9, 24, 1], values: random(9 * 24, seed: 8))
-        let kernel = random(7 * kw * cout, seed: 9)
-        let norm = BatchNorm(gamma: random(cout, seed: 10), beta: random(cout, seed: 11), mean: random(cout, seed: 12),
-                             variance: random(cout, seed: 13).map { $0 * $0 + 0.1 }, epsilon: 1e-3)
+        let x = Tensor(shape: [1, 9, 24, 1], values: uniformFloats(9 * 24, seed: 8))
+        let kernel = uniformFloats(7 * kw * cout, seed: 9)
+        let norm = BatchNorm(gamma: uniformFloats(cout, seed: 10), beta: uniformFloats(cout, seed: 11), mean: uniformFloats(cout, seed: 12),
+                             variance: uniformFloats(cout, seed: 13).map { $0 * $0 + 0.1 }, epsilon: 1e-3)
         let folded = Conv2D(hwio: kernel, kernelHeight: 7, kernelWidth: kw, inputChannels: 1, outputChannels: cout,
                             padding: .explicit(top: 3, bottom: 3, left: 0, right: 0)).folding(norm)
         let a = norm.affine
@@ -118,9 +110,9 @@ final class Winograd7RowsTests: XCTestCase {
     }
 
     func testResultsDoNotDependOnThreadCount() {
-        let x = Tensor(shape: [5, 37, 40, 1], values: random(5 * 37 * 40, seed: 14))
-        let conv = Conv2D(hwio: random(7 * 30 * 16, seed: 15), kernelHeight: 7, kernelWidth: 30, inputChannels: 1,
-                          outputChannels: 16, bias: random(16, seed: 16),
+        let x = Tensor(shape: [5, 37, 40, 1], values: uniformFloats(5 * 37 * 40, seed: 14))
+        let conv = Conv2D(hwio: uniformFloats(7 * 30 * 16, seed: 15), kernelHeight: 7, kernelWidth: 30, inputChannels: 1,
+                          outputChannels: 16, bias: uniformFloats(16, seed: 16),
                           padding: .explicit(top: 3, bottom: 3, left: 0, right: 0), activation: .relu)
         let one = BLAS.withKernelThreads(1) { (conv(x).values, conv.maxOverWidth(x).values) }
         for workers in [2, 3] {

@@ -7,14 +7,6 @@ import _FADTestSupport
 /// the tiling: odd output sizes (half tiles at the bottom and right), each padding, several
 /// chunks of tile rows with a chunk boundary inside an item, and the fused epilogue.
 final class WinogradTests: XCTestCase {
-    private func random(_ count: Int, seed: UInt64) -> [Float] {
-        var state = seed &* 6364136223846793005 &+ 1442695040888963407
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000
-        }
-    }
-
     /// The convolution by its definition, in Double: [n, h, w, cin] -> [n, oh, ow, cout] (no epilogue).
     private func direct(_ x: Tensor, _ kernel: [Float], cin: Int, cout: Int, padTop: Int, padLeft: Int,
                         oh: Int, ow: Int) -> [Double] {
@@ -47,9 +39,9 @@ final class WinogradTests: XCTestCase {
         let (cin, cout) = (32, 24)
         // 41 rows = 21 tile rows per item (the last one half), 6 items: 126 tile rows, more than
         // one chunk (102 tile rows of 5 tiles for these channel counts), a boundary inside item 4.
-        let x = Tensor(shape: [6, 41, 9, cin], values: random(6 * 41 * 9 * cin, seed: 1))
-        let kernel = random(9 * cin * cout, seed: 2)
-        let bias = random(cout, seed: 3)
+        let x = Tensor(shape: [6, 41, 9, cin], values: uniformFloats(6 * 41 * 9 * cin, seed: 1))
+        let kernel = uniformFloats(9 * cin * cout, seed: 2)
+        let bias = uniformFloats(cout, seed: 3)
         let cases: [(String, Padding, Int, Int)] = [
             ("same", .same, 1, 1), ("valid", .valid, 0, 0),
             ("explicit", .explicit(top: 1, bottom: 1, left: 1, right: 1), 1, 1),
@@ -69,7 +61,7 @@ final class WinogradTests: XCTestCase {
             XCTAssertLessThan(error, 2e-5, "\(name): \(error)")
         }
         // The epilogue (bias, ReLU, then a per-channel affine) over every chunk's rows.
-        let affine = ChannelAffine(scale: random(cout, seed: 4), shift: random(cout, seed: 5))
+        let affine = ChannelAffine(scale: uniformFloats(cout, seed: 4), shift: uniformFloats(cout, seed: 5))
         let fused = Conv2D(hwio: kernel, kernelHeight: 3, kernelWidth: 3, inputChannels: cin, outputChannels: cout,
                            bias: bias, padding: .same, activation: .relu, postAffine: affine)
         let plain = Conv2D(hwio: kernel, kernelHeight: 3, kernelWidth: 3, inputChannels: cin, outputChannels: cout,
@@ -81,10 +73,10 @@ final class WinogradTests: XCTestCase {
     /// A BatchNorm folded into a Winograd convolution reaches its transformed kernel too.
     func testFoldingUpdatesTheTransformedKernel() {
         let (cin, cout) = (16, 8)
-        let x = Tensor(shape: [1, 5, 6, cin], values: random(5 * 6 * cin, seed: 7))
-        let kernel = random(9 * cin * cout, seed: 8)
-        let norm = BatchNorm(gamma: random(cout, seed: 9), beta: random(cout, seed: 10), mean: random(cout, seed: 11),
-                             variance: random(cout, seed: 12).map { $0 * $0 + 0.1 }, epsilon: 1e-3)
+        let x = Tensor(shape: [1, 5, 6, cin], values: uniformFloats(5 * 6 * cin, seed: 7))
+        let kernel = uniformFloats(9 * cin * cout, seed: 8)
+        let norm = BatchNorm(gamma: uniformFloats(cout, seed: 9), beta: uniformFloats(cout, seed: 10), mean: uniformFloats(cout, seed: 11),
+                             variance: uniformFloats(cout, seed: 12).map { $0 * $0 + 0.1 }, epsilon: 1e-3)
         let folded = Conv2D(hwio: kernel, kernelHeight: 3, kernelWidth: 3, inputChannels: cin, outputChannels: cout,
                             padding: .same).folding(norm)
         let a = norm.affine

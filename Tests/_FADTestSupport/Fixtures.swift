@@ -52,3 +52,13 @@ where A.Element: BinaryFloatingPoint, B.Element: BinaryFloatingPoint {
     let scale = max(reference.reduce(0.0) { max($0, abs(Double($1))) }, floor)
     return maxAbsDifference(actual, reference) / scale
 }
+
+/// `count` deterministic floats, uniform over [-1, 1] in steps of 1e-6 (a 64-bit LCG seeded by
+/// `seed`): test inputs and weights that every run and machine sees alike.
+public func uniformFloats(_ count: Int, seed: UInt64) -> [Float] {
+    var state = seed &* 6364136223846793005 &+ 1442695040888963407
+    return (0..<count).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000
+    }
+}
