@@ -114,9 +114,7 @@ struct Winograd3x3: Sendable {
                                b: u + e * cin * cout, ldb: cout, c: m + e * mStride, ldc: cout)
                 }
                 // The chunk's tile rows cover whole output rows, consecutive in memory.
-                let first = chunk.lowerBound / tilesHigh * oh + 2 * (chunk.lowerBound % tilesHigh)
-                let lastTile = chunk.upperBound - 1
-                let end = lastTile / tilesHigh * oh + min(oh, 2 * (lastTile % tilesHigh) + 2)
+                let (first, end) = winogradOutputRows(of: chunk, tilesHigh: tilesHigh, outputHeight: oh)
                 let rows = out.map { $0 + first * ow * cout } ?? m + 16 * mStride
                 // Output transform: Y = A^T M A, clipped to the output's edges.
                 for r in chunk {

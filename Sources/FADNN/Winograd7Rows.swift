@@ -127,9 +127,7 @@ struct Winograd7Rows: Sendable {
                                b: u + p * k * cout, ldb: cout, c: m + p * mStride, ldc: cout)
                 }
                 // The chunk's tile rows cover whole output rows, consecutive in memory.
-                let first = chunk.lowerBound / tilesHigh * oh + 2 * (chunk.lowerBound % tilesHigh)
-                let lastTile = chunk.upperBound - 1
-                let end = lastTile / tilesHigh * oh + min(oh, 2 * (lastTile % tilesHigh) + 2)
+                let (first, end) = winogradOutputRows(of: chunk, tilesHigh: tilesHigh, outputHeight: oh)
                 let rows = out.map { $0 + first * ow * cout } ?? a + aFloats
                 // Output transform: rows 2 ty and 2 ty + 1 (the second only inside the output).
                 let rowOutputs = ow * cout

@@ -68,22 +68,13 @@ func runEnCodecBenchmarks(arguments: [String]) throws {
     print(String(format: "fad peak RSS (model, %d s clip, runs): %.0f MiB", seconds, peakResidentSinceReset()))
 
     if clips > 0 {
-        let set = (0..<clips).map { pseudoRandom(seconds * rate, seed: UInt64(7 + $0), scale: 0.6, offset: -0.3) }
-        let fad = try timeAsSet(loaded, clips: set, threads: threads, repeats: repeats)
-        var reference: SetTiming?
-        if let python {
-            do {
-                reference = try referenceSetTiming(python: python, setup: """
-                from encodec import EncodecModel
-                model = EncodecModel.encodec_model_24khz(pretrained=False)
-                model.eval()
-                def run(x): return model.encoder(x)
-                """, shape: "1, 1, ", clips: clips, samples: seconds * rate, threads: threads, repeats: repeats)
-            } catch {
-                print("PyTorch set run failed: \(error)")
-            }
-        }
-        printSetComparison(clips: clips, seconds: seconds, threads: threads, fad: fad, reference: reference, referenceName: "PyTorch")
+        try compareAsSet(loaded, clips: clips, seconds: seconds, rate: rate, threads: threads, repeats: repeats,
+                         python: python, referenceSetup: """
+            from encodec import EncodecModel
+            model = EncodecModel.encodec_model_24khz(pretrained=False)
+            model.eval()
+            def run(x): return model.encoder(x)
+            """, shape: "1, 1, ")
     }
 
     // Peak memory against file length, one pass of the streamed encoder per file.

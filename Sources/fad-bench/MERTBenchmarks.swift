@@ -81,20 +81,11 @@ func runMERTBenchmarks(arguments: [String]) throws {
     print(String(format: "fad peak RSS (model, %d s clip, runs): %.0f MiB", seconds, peakResidentSinceReset()))
 
     if clips > 0 {
-        let set = (0..<clips).map { pseudoRandom(seconds * rate, seed: UInt64(7 + $0), scale: 0.6, offset: -0.3) }
-        let fad = try timeAsSet(loaded, clips: set, threads: threads, repeats: repeats)
-        var theirs: SetTiming?
-        if let python {
-            do {
-                theirs = try referenceSetTiming(python: python, setup: mertReferenceSetup(reference: reference, size: size) + """
+        try compareAsSet(loaded, clips: clips, seconds: seconds, rate: rate, threads: threads, repeats: repeats,
+                         python: python, referenceSetup: mertReferenceSetup(reference: reference, size: size) + """
 
-                    def run(x): return model((x - x.mean()) / torch.sqrt(x.var(unbiased=False) + 1e-7), output_hidden_states=True)
-                    """, shape: "1, ", clips: clips, samples: seconds * rate, threads: threads, repeats: repeats)
-            } catch {
-                print("PyTorch set run failed: \(error)")
-            }
-        }
-        printSetComparison(clips: clips, seconds: seconds, threads: threads, fad: fad, reference: theirs, referenceName: "PyTorch")
+            def run(x): return model((x - x.mean()) / torch.sqrt(x.var(unbiased=False) + 1e-7), output_hidden_states=True)
+            """, shape: "1, ")
     }
 
     // Peak memory against file length, through the runner's path (cut at the limit).

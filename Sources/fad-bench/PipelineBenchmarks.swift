@@ -147,12 +147,8 @@ private func makeClips(count: Int, seconds: Int, in folder: URL) throws {
 /// 44.1 kHz stereo 16-bit PCM: a few harmonic tones whose pitch depends on `seed`, plus noise.
 private func syntheticWAV(seconds: Int, seed: Int) -> Data {
     let rate = 44100, frames = rate * seconds
-    var data = Data()
-    func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+    var data = wavHeader(format: 1, channels: 2, rate: rate, bitsPerSample: 16, dataBytes: frames * 4)
     func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
-    data.append(contentsOf: Array("RIFF".utf8)); u32(UInt32(36 + frames * 4)); data.append(contentsOf: Array("WAVEfmt ".utf8))
-    u32(16); u16(1); u16(2); u32(UInt32(rate)); u32(UInt32(rate * 4)); u16(4); u16(16)
-    data.append(contentsOf: Array("data".utf8)); u32(UInt32(frames * 4))
     var state = UInt64(seed + 1) &* 0x9E3779B97F4A7C15
     let f0 = 110.0 * pow(2, Double(seed % 24) / 12)
     for n in 0..<frames {

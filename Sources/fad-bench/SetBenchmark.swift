@@ -97,8 +97,28 @@ func referenceSetTiming(python: String, setup: String, shape: String, clips: Int
     return SetTiming(seconds: seconds, cpuSeconds: cpu, peakMiB: kib / 1024)
 }
 
+/// Set mode of a model benchmark: `clips` pseudo-random clips of `seconds` at `rate` through
+/// `timeAsSet`, against the reference running the same clips in turn (`referenceSetTiming`
+/// with `referenceSetup` and `shape`; skipped without `python`, reported if it fails), printed
+/// by `printSetComparison`.
+func compareAsSet(_ model: AudioEmbeddingModel, clips: Int, seconds: Int, rate: Int, threads: Int, repeats: Int,
+                  python: String?, referenceSetup: String, shape: String) throws {
+    let set = (0..<clips).map { pseudoRandom(seconds * rate, seed: UInt64(7 + $0), scale: 0.6, offset: -0.3) }
+    let fad = try timeAsSet(model, clips: set, threads: threads, repeats: repeats)
+    var reference: SetTiming?
+    if let python {
+        do {
+            reference = try referenceSetTiming(python: python, setup: referenceSetup, shape: shape, clips: clips,
+                                               samples: seconds * rate, threads: threads, repeats: repeats)
+        } catch {
+            print("PyTorch set run failed: \(error)")
+        }
+    }
+    printSetComparison(clips: clips, seconds: seconds, threads: threads, fad: fad, reference: reference, referenceName: "PyTorch")
+}
+
 /// Prints the set-mode comparison: audio-s/s by wall clock and per CPU-second, peak RSS.
-func printSetComparison(clips: Int, seconds: Int, threads: Int, fad: SetTiming, reference: SetTiming?, referenceName: String) {
+private func printSetComparison(clips: Int, seconds: Int, threads: Int, fad: SetTiming, reference: SetTiming?, referenceName: String) {
     let audio = Double(clips * seconds)
     print(String(format: "set of %d x %d s clips, %d threads: fad (file per worker, 1-thread kernels, bit-identical to 1 thread) %.2f audio-s/s, %.2f audio-s per CPU-s, peak RSS %.0f MiB",
                  clips, seconds, threads, audio / fad.seconds, audio / fad.cpuSeconds, fad.peakMiB))
@@ -109,15 +129,23 @@ func printSetComparison(clips: Int, seconds: Int, threads: Int, fad: SetTiming, 
                  reference.seconds / fad.seconds, reference.cpuSeconds / fad.cpuSeconds))
 }
 
-/// A 32-bit float WAV file (format 3), which libsndfile decodes to exactly these samples.
-func writeFloatWAV(_ url: URL, samples: [Float], rate: Int, channels: Int) throws {
+/// The 44-byte header of a canonical WAV file: `format` 1 (integer PCM) or 3 (IEEE float),
+/// followed by `dataBytes` of interleaved samples.
+func wavHeader(format: Int, channels: Int, rate: Int, bitsPerSample: Int, dataBytes: Int) -> Data {
     var data = Data()
     func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { data.append(contentsOf: $0) } }
     func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { data.append(contentsOf: $0) } }
-    let bytes = samples.count * 4
-    data.append(contentsOf: Array("RIFF".utf8)); u32(4 + 8 + 16 + 8 + bytes); data.append(contentsOf: Array("WAVE".utf8))
-    data.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(3); u16(channels); u32(rate); u32(rate * channels * 4); u16(channels * 4); u16(32)
-    data.append(contentsOf: Array("data".utf8)); u32(bytes)
+    let frameBytes = channels * bitsPerSample / 8
+    data.append(contentsOf: Array("RIFF".utf8)); u32(36 + dataBytes); data.append(contentsOf: Array("WAVE".utf8))
+    data.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(format); u16(channels); u32(rate); u32(rate * frameBytes)
+    u16(frameBytes); u16(bitsPerSample)
+    data.append(contentsOf: Array("data".utf8)); u32(dataBytes)
+    return data
+}
+
+/// A 32-bit float WAV file (format 3), which libsndfile decodes to exactly these samples.
+func writeFloatWAV(_ url: URL, samples: [Float], rate: Int, channels: Int) throws {
+    var data = wavHeader(format: 3, channels: channels, rate: rate, bitsPerSample: 32, dataBytes: samples.count * 4)
     samples.withUnsafeBufferPointer { p in
         for x in p { withUnsafeBytes(of: x.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
     }
